@@ -1,0 +1,154 @@
+"""Where the book's tensors live, and how a notebook prints the same on every device.
+
+``DEVICE`` comes from the ``TORCH_DEVICE`` environment variable: ``cpu``, ``cuda``,
+``cuda:1``, ... When it is unset, CUDA is used if PyTorch sees a GPU, else the CPU.
+
+Example data is always made on the CPU (fixed values, or a generator seeded explicitly) and
+then moved to ``DEVICE``: ``torch.manual_seed(0); torch.randn(3, device="cuda")`` prints other
+numbers than the same call on the CPU, so the book never draws random numbers on the GPU.
+
+>>> from snippets.device import example, example_ints
+>>> example([[1, 2], [3, 4]]).cpu()
+tensor([[1, 2],
+        [3, 4]])
+>>> example_ints(0, 10, 2, 3, seed=0).cpu()
+tensor([[4, 9, 3],
+        [0, 3, 9]])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+__all__ = [
+    "DEVICE",
+    "example",
+    "example_ints",
+    "example_normal",
+    "resolve_device",
+    "setup",
+]
+
+ENV_VAR = "TORCH_DEVICE"
+
+
+def resolve_device(name: str | None = None) -> torch.device:
+    """The device named by ``name`` (or by ``$TORCH_DEVICE`` when ``name`` is None).
+
+    An empty or missing name means CUDA when PyTorch sees a GPU, else the CPU. Asking for a
+    device that this machine does not have is an error, not a silent fallback: a test run that
+    was meant to check CUDA must not quietly check the CPU twice.
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: TORCH_DEVICE='tpu' is not a device PyTorch knows (use cpu, cuda or cuda:N)
+    """
+    if name is None:
+        name = os.environ.get(ENV_VAR, "")
+    name = name.strip()
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(
+            f"{ENV_VAR}={name!r} is not a device PyTorch knows (use cpu, cuda or cuda:N)"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{ENV_VAR}={name!r} but torch.cuda.is_available() is False")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{ENV_VAR}={name!r} but only {torch.cuda.device_count()} CUDA device(s) exist"
+            )
+    elif device.type != "cpu" and device.type != "mps":
+        raise ValueError(f"{ENV_VAR}={name!r}: the book runs on cpu, cuda or mps only")
+    return device
+
+
+DEVICE: torch.device = resolve_device()
+
+
+def setup(seed: int = 0) -> None:
+    """Make a notebook's printed output the same on every run and every device.
+
+    - ``torch.use_deterministic_algorithms(True)``: an op without a deterministic kernel raises
+      instead of printing different numbers from run to run (on CUDA this needs
+      ``CUBLAS_WORKSPACE_CONFIG``, which is set here unless already set);
+    - TF32 off for matmul and cuDNN (cuDNN convolutions use TF32 by default on Ampere and newer);
+    - the default print options (4 decimals), without scientific notation;
+    - the global seed, for code that uses the default generator (model initialisation).
+
+    >>> setup()
+    >>> torch.are_deterministic_algorithms_enabled()
+    True
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.set_printoptions(profile="default", sci_mode=False)
+    torch.manual_seed(seed)
+
+
+def _generator(seed: int) -> torch.Generator:
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    return torch.Generator(device="cpu").manual_seed(seed)
+
+
+def _shape(shape: Sequence[int], what: str) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, torch.Size)):
+        shape = tuple(shape[0])
+    if not all(isinstance(s, int) and s >= 0 for s in shape):
+        raise ValueError(f"{what}: shape must be non-negative ints, got {tuple(shape)}")
+    return tuple(shape)
+
+
+def example(values: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Fixed example data: ``torch.tensor(values)`` made on the CPU, then moved to ``DEVICE``.
+
+    A tensor is accepted too (it is copied, so the example never aliases the caller's data).
+
+    >>> example([0.5, 1.5], dtype=torch.float64).dtype
+    torch.float64
+    """
+    if isinstance(values, torch.Tensor):
+        t = values.detach().to("cpu", copy=True)
+        if dtype is not None:
+            t = t.to(dtype)
+    else:
+        t = torch.tensor(values, dtype=dtype, device="cpu")
+    return t.to(DEVICE)
+
+
+def example_ints(low: int, high: int, *shape: int, seed: int = 0) -> torch.Tensor:
+    """Random int64 values in ``[low, high)`` from a CPU generator seeded with ``seed``.
+
+    >>> example_ints(0, 3, 4, seed=1).shape
+    torch.Size([4])
+    """
+    if high <= low:
+        raise ValueError(f"example_ints: need low < high, got low={low}, high={high}")
+    size = _shape(shape, "example_ints")
+    return torch.randint(low, high, size, generator=_generator(seed)).to(DEVICE)
+
+
+def example_normal(*shape: int, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Standard normal values from a CPU generator seeded with ``seed``, moved to ``DEVICE``.
+
+    >>> example_normal(2, 2, seed=0).cpu()
+    tensor([[ 1.5410, -0.2934],
+            [-2.1788,  0.5684]])
+    """
+    size = _shape(shape, "example_normal")
+    return torch.randn(size, generator=_generator(seed), dtype=dtype).to(DEVICE)

@@ -1,0 +1,236 @@
+"""Selecting values by index: ``gather`` and its everyday uses, checked.
+
+``torch.gather(input, dim, index)`` reads ``out[p] = input[p with p[dim] replaced by index[p]]``
+for every position ``p`` of ``index``; for dim=1 on 2-D tensors that is
+``out[i][j] = input[i][index[i][j]]``, and always ``out.shape == index.shape``.
+
+The helpers here do what the chapters do, but validate first and explain bad input in terms of
+the arguments' shapes and dims. They never loop over elements: each is one PyTorch call plus
+checks, and each is tested against the loop in ``snippets.reference``.
+
+>>> import torch
+>>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
+>>> checked_gather(x, 1, torch.tensor([[0, 2], [1, 0]]))
+tensor([[10, 30],
+        [50, 40]])
+>>> checked_gather(x, 1, torch.tensor([0, 1]))
+Traceback (most recent call last):
+...
+ValueError: index has 1 dims but input has 2 (index shape (2,), input shape (2, 3)); gather never adds or broadcasts dims: use index.unsqueeze(...) to match
+"""
+
+from __future__ import annotations
+
+import torch
+
+from snippets.validate import (
+    check_dim,
+    check_index_dtype,
+    check_index_values,
+    check_ndim,
+    check_same_device,
+    check_tensor,
+    shape_str,
+)
+
+__all__ = [
+    "check_gather_args",
+    "checked_gather",
+    "gather_sources",
+    "select_patches",
+    "taken_action_values",
+    "token_logprobs",
+    "top_k_rows",
+]
+
+
+def check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int:
+    """Validate the arguments of ``torch.gather(input, dim, index)``; return ``dim`` as ``0..n-1``.
+
+    The rules, in the order they are checked:
+
+    1. ``input`` and ``index`` are tensors on the same device, and ``dim`` is a valid dim;
+    2. ``index`` is int64 or int32;
+    3. ``index.dim() == input.dim()`` (gather never broadcasts);
+    4. ``index.size(d) <= input.size(d)`` for every ``d != dim`` (along ``dim`` it may be larger);
+    5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices).
+
+    >>> check_gather_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long))
+    1
+    >>> check_gather_args(torch.zeros(2, 3), 1, torch.zeros(3, 1, dtype=torch.long))
+    Traceback (most recent call last):
+    ...
+    ValueError: index.shape[0] is 3 but input.shape[0] is 2 (index shape (3, 1), input shape (2, 3)): away from dim=1, index may not be larger than input
+    """
+    check_tensor(input, "input")
+    check_tensor(index, "index")
+    check_same_device(index, input, names=("index", "input"))
+    dim = check_dim(dim, input, tensor_name="input")
+    check_index_dtype(index, op="gather")
+    shapes = f"(index shape {shape_str(index.shape)}, input shape {shape_str(input.shape)})"
+    if index.dim() != input.dim():
+        raise ValueError(
+            f"index has {index.dim()} dims but input has {input.dim()} {shapes}; gather never "
+            "adds or broadcasts dims: use index.unsqueeze(...) to match"
+        )
+    for d in range(input.dim()):
+        if d != dim and index.size(d) > input.size(d):
+            raise ValueError(
+                f"index.shape[{d}] is {index.size(d)} but input.shape[{d}] is {input.size(d)} "
+                f"{shapes}: away from dim={dim}, index may not be larger than input"
+            )
+    size = input.size(dim) if input.dim() > 0 else 1
+    check_index_values(index, size, dim=dim, shape=input.shape)
+    return dim
+
+
+def checked_gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
+    """``torch.gather(input, dim, index)`` after ``check_gather_args``.
+
+    On CUDA an out-of-range index is a device-side assert that leaves the CUDA context
+    unusable; this raises a readable IndexError first.
+
+    >>> checked_gather(torch.tensor([1, 2, 3]), 0, torch.tensor([3]))
+    Traceback (most recent call last):
+    ...
+    IndexError: index holds 3 at position (0,), but input.shape[0] is 3 (shape (3,)): along dim 0 the valid indices are 0..2
+    """
+    dim = check_gather_args(input, dim, index)
+    return torch.gather(input, dim, index)
+
+
+def gather_sources(index: torch.Tensor, dim: int) -> torch.Tensor:
+    """Where each output element of ``gather(input, dim, index)`` comes from in ``input``.
+
+    Returns an int64 tensor of shape ``(*index.shape, index.dim())``: at every output position
+    ``p`` the full coordinate ``p`` with ``p[dim]`` replaced by ``index[p]``. This is the rule
+    of gather made visible; ``snippets.draw`` draws it.
+
+    >>> gather_sources(torch.tensor([[0, 2], [1, 0]]), dim=1).tolist()
+    [[[0, 0], [0, 2]], [[1, 1], [1, 0]]]
+    """
+    check_tensor(index, "index")
+    check_index_dtype(index, op="gather")
+    if index.dim() == 0:
+        raise ValueError("index must have at least 1 dim to have coordinates, got a 0-d tensor")
+    dim = check_dim(dim, index, tensor_name="index")
+    axes = [torch.arange(s, device=index.device) for s in index.shape]
+    grids = list(torch.meshgrid(*axes, indexing="ij"))
+    grids[dim] = index.long()
+    return torch.stack(grids, dim=-1)
+
+
+def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """Log-probability a language model gave to each actual next token.
+
+    ``logits`` (B, T, V) at position t predict the token at t + 1, so the last position has no
+    target and the first token has no prediction: the result has shape (B, T - 1) with
+    ``out[b, t] = log_softmax(logits[b, t])[tokens[b, t + 1]]``.
+
+    >>> logits = torch.zeros(1, 3, 4)            # a model that knows nothing: log(1/4)
+    >>> token_logprobs(logits, torch.tensor([[0, 1, 2]]))
+    tensor([[-1.3863, -1.3863]])
+    """
+    check_tensor(logits, "logits")
+    check_tensor(tokens, "tokens")
+    check_ndim(logits, 3, name="logits", what="(B, T, V)")
+    check_ndim(tokens, 2, name="tokens", what="(B, T)")
+    check_same_device(tokens, logits, names=("tokens", "logits"))
+    check_index_dtype(tokens, name="tokens", op="token_logprobs")
+    if tuple(tokens.shape) != tuple(logits.shape[:2]):
+        raise ValueError(
+            f"tokens has shape {shape_str(tokens.shape)} but logits has shape "
+            f"{shape_str(logits.shape)}: tokens must be (B, T) = {shape_str(logits.shape[:2])}"
+        )
+    # every token must be a vocabulary id; positions in the message are positions in `tokens`
+    check_index_values(
+        tokens, logits.size(2), dim=2, name="tokens", tensor_name="logits", shape=logits.shape
+    )
+    targets = tokens[:, 1:]
+    logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+    return logp.gather(-1, targets.long().unsqueeze(-1)).squeeze(-1).to(logits.dtype)
+
+
+def taken_action_values(q_values: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """``q_values[b, actions[b]]`` for every transition b: Q(s, a) of the action taken.
+
+    >>> taken_action_values(torch.tensor([[1., 5.], [7., 2.]]), torch.tensor([1, 0]))
+    tensor([5., 7.])
+    """
+    check_tensor(q_values, "q_values")
+    check_tensor(actions, "actions")
+    check_ndim(q_values, 2, name="q_values", what="(B, A)")
+    check_ndim(actions, 1, name="actions", what="(B,)")
+    check_same_device(actions, q_values, names=("actions", "q_values"))
+    check_index_dtype(actions, name="actions", op="taken_action_values")
+    if actions.size(0) != q_values.size(0):
+        raise ValueError(
+            f"actions has {actions.size(0)} entries but q_values has {q_values.size(0)} rows "
+            f"(actions shape {shape_str(actions.shape)}, q_values shape "
+            f"{shape_str(q_values.shape)}): one action per row along dim 0"
+        )
+    check_index_values(
+        actions,
+        q_values.size(1),
+        dim=1,
+        name="actions",
+        tensor_name="q_values",
+        shape=q_values.shape,
+    )
+    return q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
+
+
+def select_patches(patches: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``patches[b, idx[b, k], :]`` for every b, k: whole D-vectors, chosen per sample.
+
+    ``gather`` needs an index with as many dims as ``patches``, so ``idx`` (B, K) becomes
+    ``idx.unsqueeze(-1).expand(-1, -1, D)``: a stride-0 view, no copy of the indices.
+
+    >>> patches = torch.arange(12).reshape(1, 3, 4)
+    >>> select_patches(patches, torch.tensor([[2, 0]]))
+    tensor([[[ 8,  9, 10, 11],
+             [ 0,  1,  2,  3]]])
+    """
+    check_tensor(patches, "patches")
+    check_tensor(idx, "idx")
+    check_ndim(patches, 3, name="patches", what="(B, N, D)")
+    check_ndim(idx, 2, name="idx", what="(B, K)")
+    check_same_device(idx, patches, names=("idx", "patches"))
+    check_index_dtype(idx, name="idx", op="select_patches")
+    if idx.size(0) != patches.size(0):
+        raise ValueError(
+            f"idx has batch size {idx.size(0)} but patches has {patches.size(0)} (idx shape "
+            f"{shape_str(idx.shape)}, patches shape {shape_str(patches.shape)}): dim 0 must match"
+        )
+    check_index_values(
+        idx, patches.size(1), dim=1, name="idx", tensor_name="patches", shape=patches.shape
+    )
+    expanded = idx.unsqueeze(-1).expand(-1, -1, patches.size(2))
+    return patches.gather(1, expanded)
+
+
+def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k rows of each ``x[b]`` with the highest ``scores[b]``, best first.
+
+    ``x`` is (B, N, D) and ``scores`` is (B, N); returns ``(rows, indices)`` of shapes (B, k, D)
+    and (B, k). Uses ``torch.topk`` then ``select_patches``; with tied scores ``topk`` may
+    return either index, so the book's examples avoid ties.
+
+    >>> x = torch.arange(6.).reshape(1, 3, 2)
+    >>> top_k_rows(x, torch.tensor([[0.1, 0.9, 0.5]]), k=2)
+    (tensor([[[2., 3.],
+             [4., 5.]]]), tensor([[1, 2]]))
+    """
+    check_tensor(x, "x")
+    check_tensor(scores, "scores")
+    check_ndim(x, 3, name="x", what="(B, N, D)")
+    check_ndim(scores, 2, name="scores", what="(B, N)")
+    if tuple(scores.shape) != tuple(x.shape[:2]):
+        raise ValueError(
+            f"scores has shape {shape_str(scores.shape)} but x has shape {shape_str(x.shape)}: "
+            f"scores must be (B, N) = {shape_str(x.shape[:2])}"
+        )
+    if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k <= x.size(1):
+        raise ValueError(f"k must be an int in 0..{x.size(1)} (x.shape[1]), got {k!r}")
+    indices = scores.topk(k, dim=1).indices
+    return select_patches(x, indices), indices

@@ -1,0 +1,145 @@
+"""Argument checks shared by the helpers, with errors that say what is wrong and where.
+
+Every message names the argument, its shape and the dimension at fault, so that
+"index has 1 dims but input has 2" is what a reader sees instead of a bare RuntimeError.
+The checks are vectorised; the one that looks at index *values* synchronises with the GPU
+on purpose, because an out-of-range index on CUDA is a device-side assert that breaks the
+whole CUDA context until the process restarts.
+
+>>> import torch
+>>> check_dim(2, torch.zeros(2, 3), name="dim", tensor_name="input")
+Traceback (most recent call last):
+...
+IndexError: dim=2 is out of range for input of shape (2, 3): valid dims are -2..1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+__all__ = [
+    "INDEX_DTYPES",
+    "check_dim",
+    "check_index_dtype",
+    "check_index_values",
+    "check_ndim",
+    "check_same_device",
+    "check_tensor",
+    "shape_str",
+]
+
+INDEX_DTYPES = (torch.int64, torch.int32)
+
+
+def shape_str(shape: Iterable[int]) -> str:
+    """``(2, 3)`` for a shape, ``(4,)`` for one dim, ``()`` for a scalar.
+
+    >>> shape_str(torch.Size([4]))
+    '(4,)'
+    """
+    dims = tuple(int(s) for s in shape)
+    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+
+
+def check_tensor(x: object, name: str) -> torch.Tensor:
+    """``x`` itself if it is a tensor, else a TypeError naming the argument.
+
+    >>> check_tensor([1, 2], "index")
+    Traceback (most recent call last):
+    ...
+    TypeError: index must be a torch.Tensor, got list
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    return x
+
+
+def check_dim(dim: object, x: torch.Tensor, *, name: str = "dim", tensor_name: str) -> int:
+    """``dim`` as a non-negative int, or an IndexError naming the valid range.
+
+    >>> check_dim(-1, torch.zeros(2, 3), tensor_name="input")
+    1
+    """
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{name} must be an int, got {type(dim).__name__}")
+    ndim = max(x.dim(), 1)  # PyTorch treats a 0-d tensor as having one dim for dim arguments
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"{name}={dim} is out of range for {tensor_name} of shape {shape_str(x.shape)}: "
+            f"valid dims are {-ndim}..{ndim - 1}"
+        )
+    return dim % ndim
+
+
+def check_ndim(x: torch.Tensor, ndim: int, *, name: str, what: str = "") -> None:
+    """A ValueError unless ``x`` has exactly ``ndim`` dims; ``what`` names them, e.g. "(B, T)".
+
+    >>> check_ndim(torch.zeros(2, 3), 3, name="logits", what="(B, T, V)")
+    Traceback (most recent call last):
+    ...
+    ValueError: logits must have 3 dims (B, T, V), got shape (2, 3)
+    """
+    if x.dim() != ndim:
+        label = f" {what}" if what else ""
+        raise ValueError(f"{name} must have {ndim} dims{label}, got shape {shape_str(x.shape)}")
+
+
+def check_index_dtype(
+    index: torch.Tensor,
+    *,
+    name: str = "index",
+    op: str,
+    allowed: tuple[torch.dtype, ...] = INDEX_DTYPES,
+) -> None:
+    """A TypeError unless ``index`` has one of the ``allowed`` integer dtypes.
+
+    >>> check_index_dtype(torch.tensor([0.0]), op="gather")
+    Traceback (most recent call last):
+    ...
+    TypeError: index must be int64 or int32 for gather, got float32 (use .long())
+    """
+    if index.dtype not in allowed:
+        names = " or ".join(str(d).removeprefix("torch.") for d in allowed)
+        got = str(index.dtype).removeprefix("torch.")
+        raise TypeError(f"{name} must be {names} for {op}, got {got} (use .long())")
+
+
+def check_same_device(a: torch.Tensor, b: torch.Tensor, *, names: tuple[str, str]) -> None:
+    """A ValueError when two tensors live on different devices."""
+    if a.device != b.device:
+        raise ValueError(f"{names[0]} is on {a.device} but {names[1]} is on {b.device}")
+
+
+def check_index_values(
+    index: torch.Tensor,
+    size: int,
+    *,
+    dim: int,
+    name: str = "index",
+    tensor_name: str = "input",
+    shape: Iterable[int] | None = None,
+) -> None:
+    """An IndexError unless every value of ``index`` lies in ``0 .. size - 1``.
+
+    The message gives the first bad value, where it sits in ``index`` and the valid range.
+
+    >>> check_index_values(torch.tensor([[0, 3]]), 3, dim=1, shape=(2, 3))
+    Traceback (most recent call last):
+    ...
+    IndexError: index holds 3 at position (0, 1), but input.shape[1] is 3 (shape (2, 3)): along dim 1 the valid indices are 0..2
+    """
+    if index.numel() == 0:
+        return
+    bad = (index < 0) | (index >= size)
+    if not bool(bad.any()):
+        return
+    position = tuple(int(p) for p in bad.nonzero()[0].tolist())
+    value = int(index[position])
+    shown = f" (shape {shape_str(shape)})" if shape is not None else ""
+    valid = f"0..{size - 1}" if size > 0 else "none (the dim is empty)"
+    raise IndexError(
+        f"{name} holds {value} at position {position}, but {tensor_name}.shape[{dim}] is "
+        f"{size}{shown}: along dim {dim} the valid indices are {valid}"
+    )
