@@ -115,6 +115,7 @@ class Figure:
     title: str
     description: str = ""
     _parts: list[str] = field(default_factory=list, repr=False)
+    _texts: list[str] = field(default_factory=list, repr=False)
     _cells: dict[str, dict[tuple[int, ...], Cell]] = field(default_factory=dict, repr=False)
     links: list[Link] = field(default_factory=list)
     width: float = 0.0
@@ -135,13 +136,20 @@ class Figure:
         colour: str = INK,
         mono: bool = False,
         weight: str = "normal",
+        halo: str | None = None,
     ) -> None:
-        """Write ``content`` with its baseline at (x, y)."""
+        """Write ``content`` with its baseline at (x, y); text is drawn above every shape."""
         family = MONO if mono else SANS
-        self._parts.append(
+        # a halo in the background colour keeps the text readable where an arrow passes under it
+        halo = (
+            f'stroke="{halo}" stroke-width="4" stroke-linejoin="round" paint-order="stroke" '
+            if halo
+            else ""
+        )
+        self._texts.append(
             f'<text x="{x:g}" y="{y:g}" font-size="{size}" text-anchor="{anchor}" '
-            f'font-family="{family}" font-weight="{weight}" fill="{colour}">'
-            f"{escape(content)}</text>"
+            f'font-family="{family}" font-weight="{weight}" fill="{colour}" {halo}>'
+            f"{escape(content)}</text>".replace(" >", ">")
         )
         approx = len(content) * size * 0.62
         right = x + (approx if anchor == "start" else approx / 2)
@@ -231,15 +239,20 @@ class Figure:
                 f'data-tensor="{escape(name)}" data-coord="{_coord_attr(coord)}"/>'
             )
             cx, cy = cell.centre
-            self.text(cx, cy + 4.5, cell.text, anchor="middle", mono=True)
+            self.text(cx, cy + 4.5, cell.text, anchor="middle", mono=True, halo=cell.fill)
         self._grow(x + cols * cell_w + 12, top)
         self._cells[name] = cells
         return cells
 
-    def arrow(self, source: Cell, target: Cell, *, colour: str) -> None:
-        """A curved arrow from the centre of ``source`` to the left edge of ``target``."""
+    def arrow(self, source: Cell, target: Cell, *, colour: str, offset: float = 0.0) -> None:
+        """A curved arrow from the centre of ``source`` to the left edge of ``target``.
+
+        ``offset`` shifts both ends up or down (in pixels), so that arrows along one row do not
+        lie on top of each other.
+        """
         x0, y0 = source.centre
-        x1, y1 = target.x - 3, target.y + target.h / 2
+        y0 += offset
+        x1, y1 = target.x - 3, target.y + target.h / 2 + offset
         bend = max(30.0, (x1 - x0) * 0.45)
         self._parts.append(
             f'<path d="M{x0:g},{y0:g} C{x0 + bend:g},{y0:g} {x1 - bend:g},{y1:g} {x1 - 6:g},{y1:g}" '
@@ -275,7 +288,7 @@ class Figure:
             f"<title>{escape(self.title)}</title><desc>{escape(self.description)}</desc>"
             f'<rect x="0" y="0" width="{w}" height="{h}" rx="10" fill="#ffffff"/>'
         )
-        return head + "".join(self._parts) + "</svg>"
+        return head + "".join(self._parts) + "".join(self._texts) + "</svg>"
 
     def _repr_svg_(self) -> str:
         return self.svg()
@@ -327,18 +340,23 @@ def gather(input: torch.Tensor, dim: int, index: torch.Tensor, *, arrows: bool =
         out,
         out_left,
         top,
-        label=f"output = gather(input, {dim}, index)  {shape_str(out.shape)}",
+        label=f"output  {shape_str(out.shape)}",
         colour_of=lambda c: int(idx[c]),
     )
     for coord, cell in outputs.items():
         cell.source = tuple(int(v) for v in sources[coord].tolist())
     out_right = max((c.x + c.w for c in outputs.values()), default=out_left + MIN_CELL_W)
-    index_left = max(out_right + 48, out_left + 260)
+    out_label_right = out_left + len(f"output  {shape_str(out.shape)}") * 14 * 0.62
+    index_left = max(out_right, out_label_right) + 56
     fig.grid("index", idx, index_left, top, colour_of=lambda c: int(idx[c]))
     if arrows and len(outputs) <= 32:
+        width = index.size(-1)
+        step = min(7.0, (CELL_H - 12) / max(width - 1, 1))
         for coord, cell in outputs.items():
             source = inputs[cell.source]
-            fig.arrow(source, cell, colour=PALETTE[int(idx[coord]) % len(PALETTE)][1])
+            offset = (coord[-1] - (width - 1) / 2) * step  # one height per output column
+            colour = PALETTE[int(idx[coord]) % len(PALETTE)][1]
+            fig.arrow(source, cell, colour=colour, offset=offset)
     fig.text(
         left,
         fig.height + 14,
@@ -347,4 +365,99 @@ def gather(input: torch.Tensor, dim: int, index: torch.Tensor, *, arrows: bool =
         mono=True,
         colour=INK,
     )
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 3: argmax along a dim, and the full coordinates of each maximum
+
+
+def argmax_along(
+    x: torch.Tensor, dim: int = 0, *, names: tuple[str, ...] | None = None, arrows: bool = True
+) -> Figure:
+    """Draw ``x.argmax(dim)`` and ``argmax_coordinates(x, dim)`` for a 2-D or 3-D ``x``.
+
+    In ``x`` only the winning cell of each row along ``dim`` is coloured, by its own position
+    along ``dim`` (the first one among ties; a NaN wins). The argmax cell it produced has the
+    same colour, with an arrow from the winner (left out when ``arrows=False`` or when there
+    are more than 32). The coordinates table has one row per position of the argmax, in order,
+    coloured the same way: the argmax supplies one coordinate, the position the others.
+    ``names`` names the dims in the captions, e.g. ``("c", "h", "w")``.
+
+    >>> x = torch.tensor([[[1, 7], [4, 2]],
+    ...                   [[6, 0], [3, 5]]])
+    >>> fig = argmax_along(x, 0, names=("c", "h", "w"))
+    >>> fig.cell("argmax", (0, 0)).text, fig.cell("argmax", (0, 0)).source
+    ('1', (1, 0, 0))
+    >>> [fig.cell("coordinates", (3, j)).text for j in range(3)]
+    ['1', '1', '1']
+    """
+    from snippets.argmax import argmax_coordinates  # snippets.argmax does not import draw
+
+    coords = argmax_coordinates(x, dim).cpu()  # validates x and dim
+    if x.dim() not in (2, 3):
+        raise ValueError(
+            f"draw.argmax_along draws x with 2 or 3 dims; x has shape {shape_str(x.shape)}"
+        )
+    dim = dim % x.dim()
+    names = tuple(names) if names is not None else tuple("ijk"[: x.dim()])
+    if len(names) != x.dim():
+        raise ValueError(f"names has {len(names)} entries but x has {x.dim()} dims: one per dim")
+    arg = x.argmax(dim).cpu()
+    winners = {tuple(int(v) for v in row) for row in coords.reshape(-1, x.dim()).tolist()}
+    rest = [n for d, n in enumerate(names) if d != dim]
+    picked = "".join(f"[{n}]" for n in rest)
+    full = ", ".join(f"argmax{picked}" if d == dim else n for d, n in enumerate(names))
+    rule = (
+        f"argmax{picked} = the first {names[dim]} with the largest "
+        f"x{''.join(f'[{n}]' for n in names)};  coordinates = ({full})"
+    )
+    fig = Figure(
+        title=f"x.argmax(dim={dim}) and argmax_coordinates(x, dim={dim})",
+        description=f"{rule}; argmax shape {shape_str(arg.shape)}, coordinates shape "
+        f"{shape_str(coords.shape)}",
+    )
+    left, top = 44.0, 16.0
+    inputs = fig.grid(
+        "x",
+        x,
+        left,
+        top,
+        label=f"x  {shape_str(x.shape)} = ({', '.join(names)})",
+        colour_of=lambda c: c[dim] if c in winners else None,
+    )
+    in_right = max(c.x + c.w for c in inputs.values())
+    arg_left = in_right + 120
+    arg_label = f"argmax(dim={dim})  {shape_str(arg.shape)}"
+    outputs = fig.grid("argmax", arg, arg_left, top, label=arg_label, colour_of=lambda c: int(arg[c]))
+    for coord, cell in outputs.items():
+        cell.source = tuple(int(v) for v in coords[coord].tolist())
+    out_right = max(c.x + c.w for c in outputs.values())
+    table = coords.reshape(-1, x.dim())
+    table_left = max(out_right, arg_left + len(arg_label) * 14 * 0.62) + 90
+    table_label = f"coordinates ({', '.join(names)})  {shape_str(coords.shape)}"
+    positions = list(itertools.product(*(range(s) for s in arg.shape)))
+    fig.grid(
+        "coordinates",
+        table,
+        table_left,
+        top,
+        label=table_label,
+        colour_of=lambda c: int(table[c[0], dim]),
+    )
+    for row, p in enumerate(positions):  # which argmax position each row belongs to
+        fig.text(
+            table_left - 8,
+            top + LABEL_H + row * CELL_H + 19,
+            "[" + ",".join(map(str, p)) + "]",
+            size=11,
+            anchor="end",
+            colour=MUTED,
+            mono=True,
+        )
+    if arrows and len(outputs) <= 32:
+        for coord, cell in outputs.items():
+            colour = PALETTE[int(arg[coord]) % len(PALETTE)][1]
+            fig.arrow(inputs[cell.source], cell, colour=colour)
+    fig.text(left, fig.height + 14, rule, size=13, mono=True, colour=INK)
     return fig

@@ -1,0 +1,70 @@
+"""snippets.device: the device comes from TORCH_DEVICE; example data is the same everywhere."""
+
+import pytest
+import torch
+
+from snippets import device
+from snippets.device import DEVICE, example, example_ints, example_normal, resolve_device, setup
+
+
+def test_default_is_cuda_when_available(monkeypatch):
+    monkeypatch.delenv("TORCH_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device() == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device() == torch.device("cuda")
+
+
+def test_asking_for_a_missing_gpu_is_an_error_not_a_fallback(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"TORCH_DEVICE='cuda' but torch.cuda.is_available\(\)"):
+        resolve_device("cuda")
+
+
+def test_unknown_device_names_the_variable():
+    with pytest.raises(ValueError, match="TORCH_DEVICE='gpu0' is not a device PyTorch knows"):
+        resolve_device("gpu0")
+
+
+def test_device_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("TORCH_DEVICE", "cpu")
+    assert resolve_device() == torch.device("cpu")
+
+
+def test_examples_live_on_device_and_match_the_cpu_generator():
+    assert example([1, 2]).device.type == DEVICE.type
+    expected = torch.randn(3, 2, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(example_normal(3, 2, seed=7).cpu(), expected)
+    ints = torch.randint(0, 5, (4,), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(example_ints(0, 5, 4, seed=3).cpu(), ints)
+
+
+def test_example_copies_a_tensor_and_converts_dtype():
+    src = torch.tensor([1, 2])
+    out = example(src, dtype=torch.float64)
+    src[0] = 9
+    assert out.dtype == torch.float64
+    assert out.cpu().tolist() == [1.0, 2.0]
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match=r"need low < high, got low=3, high=3"):
+        example_ints(3, 3, 2)
+    with pytest.raises(ValueError, match=r"shape must be non-negative ints, got \(2, -1\)"):
+        example_normal(2, -1)
+    with pytest.raises(TypeError, match="seed must be an int, got float"):
+        example_normal(2, seed=1.5)
+
+
+def test_setup_makes_runs_deterministic():
+    setup()
+    assert torch.are_deterministic_algorithms_enabled()
+    assert not torch.backends.cudnn.allow_tf32
+    assert not torch.backends.cuda.matmul.allow_tf32
+    assert (
+        torch.randn(1).item() == torch.randn(1, generator=torch.Generator().manual_seed(0)).item()
+    )
+
+
+def test_module_exports():
+    assert set(device.__all__) >= {"DEVICE", "setup", "example", "example_ints", "example_normal"}

@@ -1,0 +1,86 @@
+"""snippets.exercises: a check passes right answers and names the first failing case."""
+
+import re
+
+import pytest
+import torch
+
+from snippets import exercises
+from snippets.exercises import EXERCISES, Exercise, ExerciseFailed, check, register
+
+# Known-good vectorised answers, one per exercise of the gather chapter.
+GOOD = {
+    "pick_per_column": lambda x, rows: x.gather(0, rows.unsqueeze(0)).squeeze(0),
+    "sequence_logprob": lambda logits, tokens, mask: (
+        torch.log_softmax(logits[:, :-1], -1).gather(-1, tokens[:, 1:, None]).squeeze(-1)
+        * mask[:, 1:]
+    ).sum(1),
+    "select_patches": lambda p, idx: p.gather(1, idx[..., None].expand(-1, -1, p.shape[-1])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_a_right_answer_passes(name, capsys):
+    check(GOOD[name], name)
+    assert capsys.readouterr().out == f"✓ {name}: all 100 random cases match the reference.\n"
+
+
+def test_a_wrong_shape_names_case_arguments_and_shapes():
+    with pytest.raises(ExerciseFailed) as err:
+        check(lambda p, idx: p.gather(1, idx.unsqueeze(-1)), "select_patches")
+    message = str(err.value)
+    assert message.startswith("select_patches failed on case 1 of 100 (seed 0) with\n")
+    assert re.search(r"patches: float32 \(\d+, \d+, \d+\)", message)
+    assert re.search(r"expected shape \(\d+, \d+, \d+\), got shape \(\d+, \d+, 1\)", message)
+
+
+def test_a_wrong_value_names_the_first_difference():
+    def off_by_one(x, rows):
+        return x.gather(0, rows.unsqueeze(0)).squeeze(0) + 1
+
+    with pytest.raises(ExerciseFailed, match=r"first difference at position \(0,\): expected"):
+        check(off_by_one, "pick_per_column")
+
+
+def test_a_crash_is_reported_with_the_case():
+    def crash(x, rows):
+        raise RuntimeError("boom")
+
+    with pytest.raises(ExerciseFailed, match="your function raised RuntimeError: boom"):
+        check(crash, "pick_per_column")
+
+
+def test_non_tensor_and_dtype_mismatch_are_named():
+    with pytest.raises(ExerciseFailed, match="expected a tensor, got list"):
+        check(lambda x, rows: [0], "pick_per_column")
+    with pytest.raises(
+        ExerciseFailed, match=re.escape("expected dtype torch.float32, got torch.float64")
+    ):
+        check(lambda x, rows: GOOD["pick_per_column"](x, rows).double(), "pick_per_column")
+
+
+def test_the_solution_cannot_change_the_cases():
+    def vandal(x, rows):
+        out = GOOD["pick_per_column"](x, rows)
+        x.zero_()  # works on a copy: the reference saw the original
+        return out
+
+    check(vandal, "pick_per_column", n_cases=20)
+
+
+def test_unknown_exercise_lists_the_names():
+    with pytest.raises(KeyError, match="pick_per_column"):
+        check(GOOD["pick_per_column"], "pick_per_row")
+
+
+def test_names_are_unique():
+    ex = EXERCISES["pick_per_column"]
+    with pytest.raises(ValueError, match="already registered"):
+        register(Exercise(ex.name, ex.signature, ex.reference, ex.make_case, ex.arg_names))
+
+
+def test_cases_cover_empty_and_non_contiguous_inputs():
+    gen = torch.Generator().manual_seed(0)
+    cases = [exercises.EXERCISES["pick_per_column"].make_case(gen) for _ in range(100)]
+    assert any(x.numel() == 0 for x, _ in cases)
+    assert any(not x.is_contiguous() for x, _ in cases)

@@ -1,0 +1,158 @@
+"""The chapter contract (BOOK_GUIDE.md), checked on every notebook's stored file.
+
+nbval checks that each stored output is what the code prints; these tests check that the
+chapter has the shape the book promises its readers, and that its outputs are safe to compare.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SECTIONS = [
+    "The rule",
+    "The picture",
+    "Worked examples",
+    "Error gallery",
+    "In the wild",
+    "Pitfalls",
+    "Exercises",
+    "Summary",
+]
+VOLATILE = [
+    (r"0x[0-9a-f]{6,}", "a memory address"),
+    (r"device='cuda", "a CUDA device suffix (outputs are stored from the CPU run)"),
+    (r"/tmp/ipykernel_", "a kernel temp path"),
+    (r"\b\d+(\.\d+)? ?(ms|µs|us|ns) ", "a timing"),
+]
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def text(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def output_text(output: dict) -> str:
+    if output["output_type"] == "stream":
+        return "".join(output["text"])
+    if output["output_type"] == "error":
+        return output["ename"] + ": " + output["evalue"]
+    return "".join("".join(v) if isinstance(v, list) else str(v) for v in output["data"].values())
+
+
+ids = [p.name for p in NOTEBOOKS]
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no notebooks found in notebooks/"
+
+
+def test_every_notebook_is_in_the_toc_and_every_toc_file_exists():
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^\s*(?:-\s*)?(?:file|root):\s*(\S+)", toc, re.MULTILINE)
+    for f in files:
+        assert any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb")), f
+    listed = {f for f in files if f.startswith("notebooks/")}
+    assert listed == {f"notebooks/{p.stem}" for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_title_promise_and_sections_in_order(path):
+    nb = load(path)
+    first = text(nb["cells"][0])
+    assert first.startswith("# "), "the first cell is the chapter title"
+    assert "After this chapter you can" in first
+    headings = [
+        line[3:].strip()
+        for c in nb["cells"]
+        if c["cell_type"] == "markdown"
+        for line in text(c).splitlines()
+        if line.startswith("## ")
+    ]
+    found = [next((i for i, h in enumerate(headings) if h.startswith(s)), None) for s in SECTIONS]
+    missing = [s for s, i in zip(SECTIONS, found, strict=True) if i is None]
+    assert not missing, f"missing sections: {missing}"
+    assert found == sorted(found), f"sections out of order: {headings}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_setup_cells(path):
+    cells = load(path)["cells"]
+    assert cells[1]["cell_type"] == "code" and "remove-cell" in tags(cells[1])
+    assert "google.colab" in text(cells[1])
+    imports = text(cells[2])
+    assert re.search(r"^from snippets(\.\w+)? import", imports, re.MULTILINE)
+    assert re.search(r"^setup\(\)", imports, re.MULTILINE), "the import cell calls setup()"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_every_code_cell_ran_in_order(path):
+    cells = [c for c in code_cells(load(path)) if text(c).strip()]
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), "store outputs with `make outputs`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_errors_only_where_tagged(path):
+    for cell in code_cells(load(path)):
+        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+        if "raises-exception" in tags(cell):
+            assert errors, f"tagged raises-exception but raised nothing:\n{text(cell)}"
+        else:
+            assert not errors, f"unexpected error in:\n{text(cell)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_outputs_are_safe_to_compare(path):
+    svg = 0
+    for cell in code_cells(load(path)):
+        ignored = "nbval-ignore-output" in tags(cell)
+        for out in cell["outputs"]:
+            data = out.get("data", {})
+            assert "image/png" not in data, "figures are SVG (nbval does not compare PNG)"
+            svg += "image/svg+xml" in data
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), (
+                f"stderr output (a warning?) in:\n{text(cell)}"
+            )
+            if ignored:
+                continue
+            for pattern, what in VOLATILE:
+                assert not re.search(pattern, output_text(out)), f"{what} in:\n{text(cell)}"
+    assert svg >= 1, "every chapter has at least one figure"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_exercises_are_checked_with_hidden_solutions(path):
+    cells = code_cells(load(path))
+    checks = [
+        c for c in cells if text(c).startswith("check(") and "raises-exception" not in tags(c)
+    ]
+    assert 2 <= len(checks) <= 4, "two to four auto-checked exercises"
+    for c in checks:
+        assert any("✓" in output_text(o) for o in c["outputs"]), text(c)
+    solutions = [c for c in cells if "hide-cell" in tags(c)]
+    assert len(solutions) >= len(checks)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_summary_links_the_pytorch_reference(path):
+    md = [text(c) for c in load(path)["cells"] if c["cell_type"] == "markdown"]
+    summary = next(
+        m for m in md if m.lstrip().startswith(("## Summary", "(")) and "## Summary" in m
+    )
+    assert "pytorch.org/docs" in summary
