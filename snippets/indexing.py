@@ -34,10 +34,16 @@ from snippets.validate import (
 )
 
 __all__ = [
+    "broadcast_along_dim",
     "check_gather_args",
+    "check_take_along_dim_args",
     "checked_gather",
+    "checked_take_along_dim",
     "gather_sources",
     "select_patches",
+    "sort_rows_by_key",
+    "take_along_dim_shape",
+    "take_along_dim_sources",
     "taken_action_values",
     "token_logprobs",
     "top_k_rows",
@@ -234,3 +240,234 @@ def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Ten
         raise ValueError(f"k must be an int in 0..{x.size(1)} (x.shape[1]), got {k!r}")
     indices = scores.topk(k, dim=1).indices
     return select_patches(x, indices), indices
+
+
+# --- take_along_dim ---------------------------------------------------------------------------
+# ``torch.take_along_dim(input, indices, dim)`` is gather after broadcasting: in every dim but
+# ``dim`` the sizes of input and indices must be equal or 1, and the size-1 side is stretched.
+# With ``dim=None`` both are flattened and the result is 1-D. PyTorch (2.13, checked in
+# tests/test_take_along_dim.py) does not check the index values when ``dim`` is given: it takes
+# them modulo ``input.size(dim)``, so an index that is too large silently reads another element.
+# The helpers below check first.
+
+
+def _away_from_dim_shapes(
+    input_shape: tuple[int, ...], indices_shape: tuple[int, ...], dim: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(broadcast input shape, output shape), or a ValueError naming the dim and both shapes."""
+    shapes = f"(indices shape {shape_str(indices_shape)}, input shape {shape_str(input_shape)})"
+    if len(indices_shape) != len(input_shape):
+        raise ValueError(
+            f"indices has {len(indices_shape)} dims but input has {len(input_shape)} {shapes}; "
+            "take_along_dim broadcasts sizes, never the number of dims: use "
+            "indices.unsqueeze(...) to match"
+        )
+    out = []
+    for d, (n_in, n_idx) in enumerate(zip(input_shape, indices_shape, strict=True)):
+        if d == dim:
+            out.append(n_idx)
+        elif n_in == n_idx or n_idx == 1:
+            out.append(n_in)
+        elif n_in == 1:
+            out.append(n_idx)
+        else:
+            raise ValueError(
+                f"indices.shape[{d}] is {n_idx} but input.shape[{d}] is {n_in} {shapes}: away "
+                f"from dim={dim} the sizes must be equal, or one of them 1 (it is stretched)"
+            )
+    input_b = tuple(input_shape[d] if d == dim else n for d, n in enumerate(out))
+    return input_b, tuple(out)
+
+
+def take_along_dim_shape(
+    input_shape: tuple[int, ...] | torch.Size,
+    indices_shape: tuple[int, ...] | torch.Size,
+    dim: int | None = None,
+) -> tuple[int, ...]:
+    """The shape of ``torch.take_along_dim(input, indices, dim)``, from the two shapes alone.
+
+    - ``dim=None``: ``(indices.numel(),)``, always 1-D;
+    - else, dim by dim: ``indices.size(dim)`` along ``dim``; elsewhere the broadcast of the two
+      sizes (equal, or one of them 1). Both must have the same number of dims.
+
+    >>> take_along_dim_shape((2, 3), (1, 5), dim=1)
+    (2, 5)
+    >>> take_along_dim_shape((1, 3), (4, 2), dim=-1)
+    (4, 2)
+    >>> take_along_dim_shape((2, 3), (2, 2), dim=None)
+    (4,)
+    >>> take_along_dim_shape((2, 3), (3, 1), dim=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: indices.shape[0] is 3 but input.shape[0] is 2 (indices shape (3, 1), input shape (2, 3)): away from dim=1 the sizes must be equal, or one of them 1 (it is stretched)
+    """
+    input_shape, indices_shape = tuple(input_shape), tuple(indices_shape)
+    if dim is None:
+        return (int(torch.Size(indices_shape).numel()),)
+    if len(input_shape) == 0:
+        raise IndexError(
+            f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along; "
+            "use dim=None"
+        )
+    dim = check_dim(dim, torch.empty(input_shape, device="meta"), tensor_name="input")
+    return _away_from_dim_shapes(input_shape, indices_shape, dim)[1]
+
+
+def check_take_along_dim_args(
+    input: torch.Tensor, indices: torch.Tensor, dim: int | None = None
+) -> int | None:
+    """Validate the arguments of ``torch.take_along_dim``; return ``dim`` as ``0..n-1`` (or None).
+
+    The rules, in the order they are checked:
+
+    1. ``input`` and ``indices`` are tensors on the same device; ``dim`` is None or a dim of
+       ``input`` (a 0-d input has none);
+    2. ``indices`` is int64, with or without ``dim`` (PyTorch also takes int32 when
+       ``dim=None``, and rejects it otherwise: the helper keeps one rule);
+    3. with ``dim``: ``indices.dim() == input.dim()``, and in every other dim the sizes are
+       equal or one of them is 1;
+    4. every value of ``indices`` lies in ``0 .. input.size(dim) - 1`` (with ``dim=None``:
+       ``0 .. input.numel() - 1``). PyTorch does not check this when ``dim`` is given.
+
+    >>> x = torch.zeros(2, 3)
+    >>> check_take_along_dim_args(x, torch.tensor([[0, 2]]), dim=-1)
+    1
+    >>> check_take_along_dim_args(x, torch.tensor([[0, 5]]), dim=1)
+    Traceback (most recent call last):
+    ...
+    IndexError: indices holds 5 at position (0, 1), but input.shape[1] is 3 (shape (2, 3)): along dim 1 the valid indices are 0..2
+    """
+    check_tensor(input, "input")
+    check_tensor(indices, "indices")
+    check_same_device(indices, input, names=("indices", "input"))
+    if dim is not None:
+        if not isinstance(dim, int) or isinstance(dim, bool):
+            raise TypeError(f"dim must be an int or None, got {type(dim).__name__}")
+        if input.dim() == 0:
+            raise IndexError(
+                f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along; "
+                "use dim=None"
+            )
+        dim = check_dim(dim, input, tensor_name="input")
+    check_index_dtype(indices, name="indices", op="take_along_dim", allowed=(torch.int64,))
+    if dim is None:
+        check_index_values(
+            indices,
+            input.numel(),
+            dim=0,
+            name="indices",
+            tensor_name="input.reshape(-1)",
+            shape=(input.numel(),),
+        )
+        return None
+    _away_from_dim_shapes(tuple(input.shape), tuple(indices.shape), dim)
+    check_index_values(indices, input.size(dim), dim=dim, name="indices", shape=input.shape)
+    return dim
+
+
+def checked_take_along_dim(
+    input: torch.Tensor, indices: torch.Tensor, dim: int | None = None
+) -> torch.Tensor:
+    """``torch.take_along_dim(input, indices, dim)`` after ``check_take_along_dim_args``.
+
+    Unlike PyTorch it raises on an index that is out of range when ``dim`` is given (PyTorch
+    wraps it), and with ``dim=None`` it also accepts an input that cannot be viewed as 1-D
+    (PyTorch calls ``view(-1)`` and fails on, say, a transposed input).
+
+    >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
+    >>> checked_take_along_dim(x, torch.tensor([[2, 0]]), dim=1)     # (1, 2) broadcasts to (2, 2)
+    tensor([[30, 10],
+            [60, 40]])
+    >>> checked_take_along_dim(x.t(), torch.tensor([[1, 2]]))        # dim=None: 1-D result
+    tensor([40, 20])
+    >>> checked_take_along_dim(x, torch.tensor([[0, 3]]), dim=1)
+    Traceback (most recent call last):
+    ...
+    IndexError: indices holds 3 at position (0, 1), but input.shape[1] is 3 (shape (2, 3)): along dim 1 the valid indices are 0..2
+    """
+    dim = check_take_along_dim_args(input, indices, dim)
+    if dim is None:
+        return torch.take_along_dim(input.reshape(-1), indices.reshape(-1), dim=0)
+    return torch.take_along_dim(input, indices, dim=dim)
+
+
+def broadcast_along_dim(
+    input: torch.Tensor, indices: torch.Tensor, dim: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The explicit broadcast that turns ``take_along_dim`` into ``gather``.
+
+    Returns ``(input_b, indices_b)``, views made with ``expand`` (stride 0 in the stretched
+    dims, no copy), such that ``torch.gather(input_b, dim, indices_b)`` equals
+    ``torch.take_along_dim(input, indices, dim)``. Along ``dim`` nothing is stretched: the
+    input keeps its size there, and so do the indices.
+
+    >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
+    >>> xb, ib = broadcast_along_dim(x, torch.tensor([[2, 0]]), dim=1)
+    >>> ib, ib.stride()
+    (tensor([[2, 0],
+            [2, 0]]), (0, 1))
+    >>> torch.gather(xb, 1, ib)
+    tensor([[30, 10],
+            [60, 40]])
+    """
+    check_tensor(input, "input")
+    check_tensor(indices, "indices")
+    check_same_device(indices, input, names=("indices", "input"))
+    if input.dim() == 0:
+        raise IndexError(
+            f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along"
+        )
+    dim = check_dim(dim, input, tensor_name="input")
+    input_shape, out_shape = _away_from_dim_shapes(tuple(input.shape), tuple(indices.shape), dim)
+    return input.expand(input_shape), indices.expand(out_shape)
+
+
+def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int) -> torch.Tensor:
+    """Where each output element of ``take_along_dim(input, indices, dim)`` comes from.
+
+    Returns an int64 tensor of shape ``(*out.shape, input.dim())``: for every output position
+    ``p`` the coordinate of the *original* ``input`` it was read from: ``indices`` (broadcast)
+    along ``dim``, ``p[d]`` in a dim where input and output have the same size, and 0 in a dim
+    where a size-1 input was stretched. ``snippets.draw.take_along_dim`` draws it.
+
+    >>> x = torch.tensor([[10, 20, 30]])                             # (1, 3): row 0 is stretched
+    >>> take_along_dim_sources(x, torch.tensor([[2], [0]]), dim=1).tolist()
+    [[[0, 2]], [[0, 0]]]
+    """
+    _, indices_b = broadcast_along_dim(input, indices, dim)
+    dim = dim % input.dim()
+    sources = gather_sources(indices_b, dim)
+    for d in range(input.dim()):
+        if d != dim and input.size(d) == 1:
+            sources[..., d] = 0
+    return sources
+
+
+def sort_rows_by_key(
+    x: torch.Tensor, key: torch.Tensor, *, descending: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reorder the rows of ``x`` (its dim -2) so that ``key`` is sorted; return ``(rows, order)``.
+
+    ``x`` is ``(..., N, D)`` and ``key`` is ``(..., N)``: one key per row. ``order`` is
+    ``key.argsort(dim=-1, stable=True, descending=descending)``, so tied keys keep their
+    original order, and ``torch.take_along_dim(x, order.unsqueeze(-1), dim=-2)`` broadcasts the
+    ``(..., N, 1)`` index across the D features: no ``expand`` needed, as gather would need.
+
+    >>> points = torch.tensor([[1, 1], [5, 5], [2, 2]])
+    >>> sort_rows_by_key(points, torch.tensor([0.3, 0.1, 0.2]))
+    (tensor([[5, 5],
+            [2, 2],
+            [1, 1]]), tensor([1, 2, 0]))
+    """
+    check_tensor(x, "x")
+    check_tensor(key, "key")
+    check_same_device(key, x, names=("key", "x"))
+    if x.dim() < 2:
+        raise ValueError(f"x must have at least 2 dims (..., N, D), got shape {shape_str(x.shape)}")
+    if tuple(key.shape) != tuple(x.shape[:-1]):
+        raise ValueError(
+            f"key has shape {shape_str(key.shape)} but x has shape {shape_str(x.shape)}: key "
+            f"must be x.shape[:-1] = {shape_str(x.shape[:-1])} (one key per row)"
+        )
+    order = key.argsort(dim=-1, stable=True, descending=descending)
+    return torch.take_along_dim(x, order.unsqueeze(-1), dim=-2), order

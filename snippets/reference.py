@@ -19,13 +19,39 @@ import math
 import torch
 
 __all__ = [
+    "argmax_coordinates",
+    "band_mask",
+    "broadcast_binary",
+    "broadcast_shape",
+    "broadcast_source",
+    "channel_argmax_coordinates",
+    "ema_step",
+    "ema_update",
     "gather",
+    "layer_output",
+    "layer_output_grad",
+    "length_mask",
+    "linear_mse",
+    "max_along",
+    "normalize_channels",
+    "pairwise_sq_dists",
+    "patched_output",
+    "peak_coordinates",
     "pick_per_column",
+    "predict_proba",
     "select_patches",
     "sequence_logprob",
+    "sort_by_key",
+    "sort_rows_by_key",
+    "take_along_dim",
+    "take_along_dim_sources",
     "taken_action_values",
     "token_logprobs",
+    "top_k_labels",
     "top_k_rows",
+    "triangular_mask",
+    "undo_shuffle",
+    "values_at_best",
 ]
 
 
@@ -121,3 +147,419 @@ def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Ten
             indices[b, j] = order[j]
     indices = indices.to(x.device)
     return select_patches(x, indices), indices
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 3: argmax coordinates. "Larger" here is PyTorch's order for argmax: NaN beats every
+# number (inf included), and among equal values (or among NaNs) the first position wins.
+
+
+def _beats(value: float, best: float) -> bool:
+    """Whether ``value`` replaces ``best`` as the maximum so far (``best`` came earlier)."""
+    if best != best:  # a NaN already holds the place: nothing later beats it
+        return False
+    if value != value:
+        return True
+    return value > best
+
+
+def _value_at(values: object, p: tuple[int, ...]) -> float:
+    for i in p:
+        values = values[i]  # type: ignore[index]
+    return values  # type: ignore[return-value]
+
+
+def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+    """Full coordinates of the first maximum, found by visiting every element in order.
+
+    ``dim=None``: the coordinates ``p`` of the largest ``x[p]``, shape ``(x.dim(),)``.
+    A ``dim``: for every position ``q`` of ``x`` with ``dim`` left out, the coordinates of the
+    largest ``x[q with k inserted at dim]`` over ``k``, shape ``(*q-shape, x.dim())``.
+    """
+    values = x.detach().cpu().tolist()
+    if dim is None:
+        best: tuple[int, ...] | None = None
+        for p in _positions(x.shape):
+            if best is None or _beats(_value_at(values, p), _value_at(values, best)):
+                best = p
+        return torch.tensor(best, dtype=torch.int64, device=x.device)
+    if x.dim() == 0:
+        return torch.zeros(0, dtype=torch.int64, device=x.device)
+    dim = dim % x.dim()
+    rest = x.shape[:dim] + x.shape[dim + 1 :]
+    rows = []
+    for q in _positions(rest):
+        best = None
+        for k in range(x.shape[dim]):
+            p = (*q[:dim], k, *q[dim:])
+            if best is None or _beats(_value_at(values, p), _value_at(values, best)):
+                best = p
+        rows.extend(best)
+    return torch.tensor(rows, dtype=torch.int64).reshape(*rest, x.dim()).to(x.device)
+
+
+def max_along(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``out[q] = max over k of x[q with k inserted at dim]`` (NaN if the row holds a NaN)."""
+    coords = argmax_coordinates(x, dim)
+    out = torch.empty(coords.shape[:-1], dtype=x.dtype, device=x.device)
+    for q in _positions(out.shape):
+        out[q] = x[tuple(int(c) for c in coords[q])]
+    return out
+
+
+def peak_coordinates(heatmaps: torch.Tensor) -> torch.Tensor:
+    """``out[b] = (i, j)`` of the largest ``heatmaps[b, i, j]``: the peak of each (H, W) map."""
+    out = torch.empty(heatmaps.shape[0], 2, dtype=torch.int64)
+    for b in range(heatmaps.shape[0]):
+        out[b] = argmax_coordinates(heatmaps[b])
+    return out.to(heatmaps.device)
+
+
+def values_at_best(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """``out[b, :] = values[b, n, :]`` where ``scores[b, n]`` is the largest score of row b."""
+    out = torch.empty(values.shape[0], values.shape[2], dtype=values.dtype, device=values.device)
+    for b in range(values.shape[0]):
+        n = int(argmax_coordinates(scores[b])[0])
+        for d in range(values.shape[2]):
+            out[b, d] = values[b, n, d]
+    return out
+
+
+def channel_argmax_coordinates(x: torch.Tensor) -> torch.Tensor:
+    """``out[n, h, w] = (n, c, h, w)`` with ``x[n, c, h, w]`` the largest over c: (N, H, W, 4)."""
+    return argmax_coordinates(x, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 4: broadcasting
+
+
+def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast rule, one dim at a time from the right.
+
+    In each dim, a shape that is too short counts as 1; the sizes must be equal or 1, and the 1s
+    are stretched. Raises ValueError naming the rightmost dim that fails (counted from the right)
+    and the sizes there: ``"cannot broadcast at dim -1: sizes [3, 2]"``.
+    """
+    ndim = max((len(s) for s in shapes), default=0)
+    out: list[int] = []
+    failed: list[str] = []
+    for dim in range(-1, -ndim - 1, -1):
+        sizes = [s[dim] if len(s) >= -dim else 1 for s in shapes]
+        big = {n for n in sizes if n != 1}
+        if len(big) > 1:
+            failed.append(f"cannot broadcast at dim {dim}: sizes {sizes}")
+            out.insert(0, -1)
+        else:
+            out.insert(0, big.pop() if big else 1)
+    if failed:
+        raise ValueError(failed[0])
+    return tuple(out)
+
+
+def broadcast_source(position: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The element of an operand of ``shape`` that broadcasting reads at result ``position``:
+    drop the leading coordinates the operand does not have, then use 0 where its size is 1."""
+    own = position[len(position) - len(shape) :]
+    return tuple(0 if size == 1 else i for i, size in zip(own, shape, strict=True))
+
+
+def broadcast_binary(op, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``out[p] = op(a[source of p in a], b[source of p in b])`` for every result position p."""
+    shape = broadcast_shape(tuple(a.shape), tuple(b.shape))
+    values = {}
+    for p in _positions(torch.Size(shape)):
+        values[p] = op(
+            a[broadcast_source(p, tuple(a.shape))].item(),
+            b[broadcast_source(p, tuple(b.shape))].item(),
+        )
+    dtype = torch.result_type(a, b)
+    if values and isinstance(next(iter(values.values())), bool):
+        dtype = torch.bool
+    out = torch.empty(shape, dtype=dtype)
+    for p, v in values.items():
+        out[p] = v
+    return out.to(a.device)
+
+
+def triangular_mask(rows: int, cols: int, diagonal: int = 0, upper: bool = True) -> torch.Tensor:
+    """``out[i, j] = (j - i >= diagonal)`` when ``upper``, else ``(j - i <= diagonal)``."""
+    out = torch.zeros(rows, cols, dtype=torch.bool)
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = (j - i >= diagonal) if upper else (j - i <= diagonal)
+    return out
+
+
+def band_mask(n: int, below: int, above: int) -> torch.Tensor:
+    """``out[i, j] = (-below <= j - i <= above)``."""
+    out = torch.zeros(n, n, dtype=torch.bool)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = -below <= j - i <= above
+    return out
+
+
+def pairwise_sq_dists(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``out[i, j] = sum over d of (x[i, d] - y[j, d]) ** 2``, for x (N, D) and y (M, D)."""
+    out = torch.zeros(x.shape[0], y.shape[0], dtype=torch.float64)
+    for i in range(x.shape[0]):
+        for j in range(y.shape[0]):
+            out[i, j] = sum((float(x[i, d]) - float(y[j, d])) ** 2 for d in range(x.shape[1]))
+    return out.to(x.dtype).to(x.device)
+
+
+def normalize_channels(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """``out[n, c, h, w] = (x[n, c, h, w] - mean[c]) / std[c]``, for x (N, C, H, W)."""
+    out = torch.empty(x.shape, dtype=torch.float64)
+    for n, c, h, w in _positions(x.shape):
+        out[n, c, h, w] = (float(x[n, c, h, w]) - float(mean[c])) / float(std[c])
+    return out.to(x.dtype).to(x.device)
+
+
+def length_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """``out[b, t] = t < lengths[b]``: True on the real tokens of each padded sequence."""
+    out = torch.zeros(lengths.shape[0], max_len, dtype=torch.bool)
+    for b in range(lengths.shape[0]):
+        for t in range(max_len):
+            out[b, t] = t < int(lengths[b])
+    return out.to(lengths.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 2: take_along_dim. The broadcasting is written out: no expand, no broadcasting op.
+
+
+def _stretched(size: int, out_size: int, coordinate: int) -> int:
+    """The coordinate to read in a dim of ``size`` when the output has ``out_size`` there."""
+    return 0 if size == 1 and out_size != 1 else coordinate
+
+
+def _take_along_dim_shape(
+    input_shape: tuple[int, ...], indices_shape: tuple[int, ...], dim: int
+) -> tuple[int, ...]:
+    if len(input_shape) != len(indices_shape):
+        raise ValueError(f"ndim differs: input {input_shape}, indices {indices_shape}")
+    out = []
+    for d in range(len(input_shape)):
+        a, b = input_shape[d], indices_shape[d]
+        if d == dim:
+            out.append(b)
+        elif a == b or b == 1:
+            out.append(a)
+        elif a == 1:
+            out.append(b)
+        else:
+            raise ValueError(f"sizes {a} and {b} do not broadcast in dim {d}")
+    return tuple(out)
+
+
+def _take_along_dim_source(
+    input_shape: tuple[int, ...], indices: torch.Tensor, dim: int, p: tuple[int, ...]
+) -> tuple[int, ...]:
+    """The coordinate of ``input`` that output position ``p`` reads."""
+    out_shape = _take_along_dim_shape(input_shape, tuple(indices.shape), dim)
+    r = tuple(_stretched(indices.shape[d], out_shape[d], p[d]) for d in range(len(p)))
+    q = [_stretched(input_shape[d], out_shape[d], p[d]) for d in range(len(p))]
+    q[dim] = int(indices[r])
+    return tuple(q)
+
+
+def take_along_dim(
+    input: torch.Tensor, indices: torch.Tensor, dim: int | None = None
+) -> torch.Tensor:
+    """``torch.take_along_dim`` as loops, with its broadcasting spelled out.
+
+    ``dim=None``: ``out[k] = input.flatten()[indices.flatten()[k]]``, 1-D.
+
+    Else the output has ``indices.size(dim)`` entries along ``dim`` and, in every other dim
+    ``d``, the larger of ``input.size(d)`` and ``indices.size(d)`` (they are equal or one is 1).
+    At output position ``p``: the index is read at ``p`` with 0 in every dim where ``indices``
+    has size 1 (it is stretched), and the value at ``p`` with 0 in every dim where ``input`` has
+    size 1, except that along ``dim`` the coordinate is that index.
+    """
+    if dim is None:
+        flat_input = [input[p] for p in _positions(input.shape)]
+        flat_indices = [int(indices[p]) for p in _positions(indices.shape)]
+        out = torch.empty(len(flat_indices), dtype=input.dtype, device=input.device)
+        for k, i in enumerate(flat_indices):
+            out[k] = flat_input[i]
+        return out
+    dim = dim % input.dim()
+    input_shape = tuple(input.shape)
+    out_shape = _take_along_dim_shape(input_shape, tuple(indices.shape), dim)
+    out = torch.empty(out_shape, dtype=input.dtype, device=input.device)
+    for p in _positions(torch.Size(out_shape)):
+        out[p] = input[_take_along_dim_source(input_shape, indices, dim, p)]
+    return out
+
+
+def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int) -> torch.Tensor:
+    """``out[p] = the coordinate of input that take_along_dim's output position p reads``."""
+    dim = dim % input.dim()
+    input_shape = tuple(input.shape)
+    out_shape = _take_along_dim_shape(input_shape, tuple(indices.shape), dim)
+    out = torch.empty(*out_shape, input.dim(), dtype=torch.int64)
+    for p in _positions(torch.Size(out_shape)):
+        out[p] = torch.tensor(_take_along_dim_source(input_shape, indices, dim, p))
+    return out.to(input.device)
+
+
+def sort_rows_by_key(
+    x: torch.Tensor, key: torch.Tensor, *, descending: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every leading position q: the rows ``x[q, n, :]`` in the order of ``key[q, n]``.
+
+    Ties keep their original order (a stable sort). Returns ``(rows, order)``.
+    """
+    n = x.shape[-2]
+    rows = torch.empty(x.shape, dtype=x.dtype, device=x.device)
+    order = torch.empty(key.shape, dtype=torch.int64)
+    for q in _positions(key.shape[:-1]):
+        sign = -1.0 if descending else 1.0
+        ranked = sorted(range(n), key=lambda m, q=q: (sign * float(key[(*q, m)]), m))
+        for j, m in enumerate(ranked):
+            order[(*q, j)] = m
+            for d in range(x.shape[-1]):
+                rows[(*q, j, d)] = x[(*q, m, d)]
+    return rows, order.to(x.device)
+
+
+def sort_by_key(values: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
+    """``out[b] = values[b]`` reordered so that ``key[b]`` ascends (ties: lower index first)."""
+    out = torch.empty(values.shape, dtype=values.dtype, device=values.device)
+    for b in range(values.shape[0]):
+        ranked = sorted(range(values.shape[1]), key=lambda n, b=b: (float(key[b, n]), n))
+        for j, n in enumerate(ranked):
+            out[b, j] = values[b, n]
+    return out
+
+
+def undo_shuffle(shuffled: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """The ``x`` with ``shuffled[b, t, :] = x[b, perm[b, t], :]``: ``out[b, perm[b, t]] = ...``."""
+    out = torch.empty(shuffled.shape, dtype=shuffled.dtype, device=shuffled.device)
+    for b in range(shuffled.shape[0]):
+        for t in range(shuffled.shape[1]):
+            for d in range(shuffled.shape[2]):
+                out[b, int(perm[b, t]), d] = shuffled[b, t, d]
+    return out
+
+
+def top_k_labels(scores: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
+    """``out[b, j] = labels[n]`` for the n with the j-th largest ``scores[b, n]``."""
+    out = torch.empty(scores.shape[0], k, dtype=labels.dtype, device=labels.device)
+    for b in range(scores.shape[0]):
+        ranked = sorted(range(scores.shape[1]), key=lambda n, b=b: (-float(scores[b, n]), n))
+        for j in range(k):
+            out[b, j] = labels[ranked[j]]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 6: hooks. The references run a Sequential-like model's children one by one, by hand,
+# calling each child's ``forward`` directly (which, unlike ``child(h)``, fires no hooks).
+
+
+def _children(model: torch.nn.Module, name: str) -> list[tuple[str, torch.nn.Module]]:
+    children = list(model.named_children())
+    if name not in dict(children):
+        raise LookupError(
+            f"{name!r} is not a child of the model; its children are {[n for n, _ in children]}"
+        )
+    return children
+
+
+def layer_output(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
+    """The output of the child called ``name``, when the children run one after another on ``x``."""
+    h = x
+    for child_name, child in _children(model, name):
+        h = child.forward(h)
+        if child_name == name:
+            return h.detach()
+    raise AssertionError("unreachable")
+
+
+def patched_output(
+    model: torch.nn.Module, name: str, x: torch.Tensor, value: torch.Tensor
+) -> torch.Tensor:
+    """The model's output on ``x`` when the child ``name`` outputs ``value`` instead of its own."""
+    h = x
+    for child_name, child in _children(model, name):
+        h = child.forward(h)
+        if child_name == name:
+            h = value
+    return h.detach()
+
+
+def layer_output_grad(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
+    """d model(x).sum() / d (output of the child ``name``), same shape as that output."""
+    h = x
+    leaf = None
+    for child_name, child in _children(model, name):
+        h = child.forward(h)
+        if child_name == name:
+            leaf = h = h.detach().requires_grad_()
+    (grad,) = torch.autograd.grad(h.sum(), leaf)
+    return grad
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 5: no_grad. Explicit arithmetic, one element (or one parameter) at a time; the
+# results never carry grad history, whatever the arguments require.
+
+
+def ema_step(ema: torch.Tensor, param: torch.Tensor, decay: float) -> torch.Tensor:
+    """``out[p] = decay * ema[p] + (1 - decay) * param[p]`` for every position ``p``."""
+    ema, param = ema.detach(), param.detach()  # read the numbers only
+    out = torch.empty(ema.shape, dtype=ema.dtype)
+    for p in _positions(ema.shape):
+        out[p] = decay * float(ema[p]) + (1 - decay) * float(param[p])
+    return out.to(ema.device)
+
+
+def ema_update(
+    ema_params: dict[str, torch.Tensor], params: dict[str, torch.Tensor], decay: float
+) -> dict[str, torch.Tensor]:
+    """The EMA step for every named parameter: ``{name: ema_step(ema[name], params[name])}``."""
+    return {name: ema_step(e, params[name], decay) for name, e in ema_params.items()}
+
+
+def _linear_scores(model: torch.nn.Module, x: torch.Tensor) -> list[list[float]]:
+    """``s[b][k] = sum over d of x[b][d] * W[k][d] + bias[k]``, W and bias of the first Linear."""
+    linear = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+    w, bias, x = linear.weight.detach(), linear.bias.detach(), x.detach()
+    return [
+        [
+            sum(float(x[b, d]) * float(w[k, d]) for d in range(x.shape[1])) + float(bias[k])
+            for k in range(w.shape[0])
+        ]
+        for b in range(x.shape[0])
+    ]
+
+
+def predict_proba(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``out[b][k] = exp(s[b][k]) / sum over j of exp(s[b][j])``, with the scores ``s`` of the
+    model's Linear layer: dropout plays no part (the model as in eval mode)."""
+    classes = next(m for m in model.modules() if isinstance(m, torch.nn.Linear)).out_features
+    out = torch.zeros(x.shape[0], classes, dtype=torch.float64)
+    for b, scores in enumerate(_linear_scores(model, x)):
+        for k, v in enumerate(_log_softmax_row(scores)):
+            out[b, k] = math.exp(v)
+    return out.to(x.dtype).to(x.device)
+
+
+def linear_mse(
+    model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor, train: bool
+) -> torch.Tensor:
+    """``mean over b, k of (s[b][k] - target[b][k]) ** 2`` with the model's Linear scores.
+
+    ``train`` decides only whether the result should carry grad history, not its value."""
+    scores, target = _linear_scores(model, x), target.detach()
+    total = sum(
+        (scores[b][k] - float(target[b, k])) ** 2
+        for b in range(target.shape[0])
+        for k in range(target.shape[1])
+    )
+    count = target.shape[0] * target.shape[1]
+    value = total / count if count else float("nan")
+    return torch.tensor(value, dtype=x.dtype, device=x.device)

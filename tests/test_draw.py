@@ -7,7 +7,6 @@ came from, and the output cell must have that input cell's colour and value.
 
 import itertools
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 import torch
@@ -16,24 +15,7 @@ from hypothesis import given
 from snippets import draw
 from snippets.device import example
 from tests.strategies import gather_cases
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def parse(fig: draw.Figure) -> ET.Element:
-    return ET.fromstring(fig.svg())
-
-
-def coord(text: str) -> tuple[int, ...]:
-    return tuple(int(v) for v in text.split(",")) if text else ()
-
-
-def rects(root: ET.Element, tensor: str) -> dict[tuple[int, ...], ET.Element]:
-    return {
-        coord(r.get("data-coord")): r
-        for r in root.iter(f"{SVG}rect")
-        if r.get("data-tensor") == tensor
-    }
+from tests.svg import SVG, coord, parse, rects
 
 
 def reference_source(index: torch.Tensor, dim: int, p: tuple[int, ...]) -> tuple[int, ...]:

@@ -1,0 +1,472 @@
+"""A small tracing API over PyTorch's own hooks, in the spirit of baukit's ``nethook``.
+
+PyTorch provides the mechanism: ``Module.register_forward_pre_hook``,
+``register_forward_hook``, ``register_full_backward_pre_hook``,
+``register_full_backward_hook``, ``Tensor.register_hook`` and the global
+``torch.nn.modules.module.register_module_*`` hooks. Each returns a handle whose ``remove()``
+takes the hook off again. This module adds no new mechanism. ``Trace`` registers **one
+forward hook** on one module, found by its name in ``model.named_modules()``; ``TraceDict``
+does the same for several modules. Both are context managers that remove their hooks when the
+``with`` block ends, however it ends: normally, by an exception, or by ``StopForward``.
+
+>>> import torch
+>>> from torch import nn
+>>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+>>> with Trace(model, "0") as tr:
+...     _ = model(torch.ones(5, 3))
+...     hook_counts(model)["forward"]
+1
+>>> tr.output.shape, hook_counts(model)["forward"]
+(torch.Size([5, 4]), 0)
+
+Not part of PyTorch: the same few lines are easy to write yourself, and the chapter shows how.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+from torch.nn.modules import module as _module_globals
+
+from snippets.validate import shape_str
+
+__all__ = [
+    "HOOK_KINDS",
+    "HookEvent",
+    "StopForward",
+    "Trace",
+    "TraceDict",
+    "get_module",
+    "hook_counts",
+    "record_hook_order",
+]
+
+# The hook kinds counted by hook_counts, in the order the chapter introduces them.
+HOOK_KINDS = ("forward_pre", "forward", "backward_pre", "backward", "tensor", "global")
+
+_GLOBAL_DICTS = (
+    "_global_forward_pre_hooks",
+    "_global_forward_hooks",
+    "_global_backward_pre_hooks",
+    "_global_backward_hooks",
+)
+
+
+def _check_model(model: object) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
+def hook_counts(model: nn.Module) -> dict[str, int]:
+    """How many hooks are registered on ``model``, its submodules and its tensors, right now.
+
+    Counts the entries of each module's hook dicts (``_forward_pre_hooks``, ``_forward_hooks``,
+    ``_backward_pre_hooks``, ``_backward_hooks``), the tensor hooks on its parameters and
+    buffers (``Tensor.register_hook``), and the global module hooks, which fire for every
+    module of every model (``torch.nn.modules.module._global_*_hooks``). A helper that cleans
+    up after itself leaves every count where it found it.
+
+    >>> from torch import nn
+    >>> model = nn.Linear(2, 2)
+    >>> handle = model.register_forward_hook(lambda module, args, output: None)
+    >>> hook_counts(model)
+    {'forward_pre': 0, 'forward': 1, 'backward_pre': 0, 'backward': 0, 'tensor': 0, 'global': 0}
+    >>> handle.remove()
+    >>> sum(hook_counts(model).values())
+    0
+    """
+    _check_model(model)
+    counts = dict.fromkeys(HOOK_KINDS, 0)
+    for m in model.modules():
+        counts["forward_pre"] += len(m._forward_pre_hooks)
+        counts["forward"] += len(m._forward_hooks)
+        counts["backward_pre"] += len(m._backward_pre_hooks)
+        counts["backward"] += len(m._backward_hooks)
+    for t in (*model.parameters(), *model.buffers()):
+        counts["tensor"] += len(t._backward_hooks or {})
+    counts["global"] = sum(len(getattr(_module_globals, name)) for name in _GLOBAL_DICTS)
+    return counts
+
+
+def _names(model: nn.Module) -> list[str]:
+    return [name for name, _ in model.named_modules(remove_duplicate=False)]
+
+
+def _list_names(names: list[str], limit: int = 24) -> str:
+    shown = ", ".join("'' (the model itself)" if n == "" else repr(n) for n in names[:limit])
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return shown + more
+
+
+def get_module(model: nn.Module, layer: str) -> nn.Module:
+    """The submodule of ``model`` called ``layer`` (a name from ``model.named_modules()``).
+
+    ``""`` is the model itself; nested modules use dots (``"encoder.0.fc"``). A wrong name is a
+    ``LookupError`` that lists the valid names and suggests the closest ones.
+
+    >>> from collections import OrderedDict
+    >>> from torch import nn
+    >>> model = nn.Sequential(OrderedDict(fc1=nn.Linear(2, 3), act=nn.ReLU(), fc2=nn.Linear(3, 1)))
+    >>> get_module(model, "act")
+    ReLU()
+    >>> get_module(model, "fc3")
+    Traceback (most recent call last):
+    ...
+    LookupError: no module named 'fc3' in Sequential; the valid names are '' (the model itself), 'fc1', 'act', 'fc2' (did you mean 'fc2' or 'fc1'?)
+    """
+    _check_model(model)
+    if not isinstance(layer, str):
+        hint = f" (write {str(layer)!r})" if isinstance(layer, int) else ""
+        raise TypeError(
+            f"layer must be a str, a name from model.named_modules(), got "
+            f"{type(layer).__name__} {layer!r}{hint}"
+        )
+    modules = dict(model.named_modules(remove_duplicate=False))
+    if layer in modules:
+        return modules[layer]
+    names = list(modules)
+    close = difflib.get_close_matches(layer, [n for n in names if n], n=3, cutoff=0.5)
+    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+    raise LookupError(
+        f"no module named {layer!r} in {type(model).__name__}; the valid names are "
+        f"{_list_names(names)}{hint}"
+    )
+
+
+class StopForward(Exception):
+    """Raised by a hook to end the forward pass early; the ``Trace`` that raised it catches it.
+
+    ``owner`` is the ``Trace`` or ``TraceDict`` whose ``with`` block swallows it.
+    """
+
+    def __init__(self, owner: object, layer: str) -> None:
+        super().__init__(f"forward pass stopped after layer {layer!r}")
+        self.owner = owner
+        self.layer = layer
+
+
+def _copy(value: Any, *, clone: bool, detach: bool) -> Any:
+    """``value`` with each tensor in it detached and/or cloned (tuples, lists, dicts walked)."""
+    if isinstance(value, torch.Tensor):
+        if detach:
+            value = value.detach()
+        return value.clone() if clone else value
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple
+        return type(value)(*(_copy(v, clone=clone, detach=detach) for v in value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copy(v, clone=clone, detach=detach) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy(v, clone=clone, detach=detach) for k, v in value.items()}
+    return value
+
+
+def _structure(value: Any) -> Any:
+    """The shapes of the tensors in ``value``, kept in its nesting; other values as their type."""
+    if isinstance(value, torch.Tensor):
+        return shape_str(value.shape)
+    if isinstance(value, (tuple, list)):
+        return tuple(_structure(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _structure(v) for k, v in value.items()}
+    return type(value).__name__
+
+
+def _check_edit(layer: str, before: Any, after: Any) -> None:
+    if after is None:
+        raise ValueError(
+            f"edit_output for layer {layer!r} returned None; return the edited output "
+            f"(after an in-place edit, return the tensor you changed)"
+        )
+    if isinstance(before, torch.Tensor):
+        if not isinstance(after, torch.Tensor):
+            raise TypeError(
+                f"edit_output for layer {layer!r} returned {type(after).__name__}, but the "
+                f"layer's output is a tensor of shape {shape_str(before.shape)}"
+            )
+        if after.shape != before.shape:
+            raise ValueError(
+                f"edit_output for layer {layer!r} returned shape {shape_str(after.shape)}, but "
+                f"the layer's output has shape {shape_str(before.shape)}; an edit must keep "
+                f"the output's shape"
+            )
+        return
+    if _structure(after) != _structure(before):
+        raise ValueError(
+            f"edit_output for layer {layer!r} returned {_structure(after)}, but the layer's "
+            f"output is {_structure(before)}; an edit must keep the output's structure and shapes"
+        )
+
+
+EditFn = Callable[[Any, str], Any]
+
+
+class _ClosingContext(contextlib.AbstractContextManager):
+    """Leaving the ``with`` block always calls ``close()``, and swallows this object's own
+    ``StopForward`` (the early stop it asked for) but no other exception."""
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        self.close()
+        return isinstance(exc, StopForward) and exc.owner is self
+
+
+class Trace(_ClosingContext):
+    """Retain (and optionally edit) what one named module of ``model`` computes.
+
+    ``Trace(model, layer)`` registers a forward hook on ``get_module(model, layer)`` at once;
+    leaving the ``with`` block (or calling ``close()``) removes it, also when the block raises.
+
+    - ``retain_output`` (default True): ``.output`` is the module's output, after any edit.
+    - ``retain_input``: ``.input`` is its positional input (the tensor itself when there is one,
+      else the tuple of arguments).
+    - ``detach``: retain ``.detach()``-ed tensors (no graph, no gradient). By default they stay
+      attached to the autograd graph, so a loss computed from them can be backpropagated.
+    - ``clone``: retain copies, so that a later in-place op in the model (``ReLU(inplace=True)``)
+      cannot change what you retained.
+    - ``edit_output``: ``fn(output, layer) -> new_output``; the rest of the model sees the new
+      output. It must keep the output's shape (checked, with an error naming the layer).
+    - ``stop``: raise ``StopForward`` right after this module runs; the ``with`` block catches
+      it, so ``model(x)`` inside the block simply ends early.
+
+    ``.calls`` counts how often the module ran; a module used twice keeps its last output.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    >>> x = torch.ones(5, 3)
+    >>> with Trace(model, "1", edit_output=lambda out, layer: out * 0) as tr:
+    ...     y = model(x)
+    >>> torch.equal(y, model[2].bias.expand(5, 2)), tr.calls
+    (True, 1)
+    >>> with Trace(model, "0", stop=True, detach=True) as tr:
+    ...     model(x)      # stops after layer "0"
+    >>> tr.output.shape, tr.output.requires_grad
+    (torch.Size([5, 4]), False)
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layer: str,
+        *,
+        retain_output: bool = True,
+        retain_input: bool = False,
+        clone: bool = False,
+        detach: bool = False,
+        edit_output: EditFn | None = None,
+        stop: bool = False,
+    ) -> None:
+        self.module = get_module(model, layer)
+        if edit_output is not None and not callable(edit_output):
+            raise TypeError(
+                f"edit_output must be a function (output, layer) -> output, got "
+                f"{type(edit_output).__name__}"
+            )
+        self.layer = layer
+        self.retain_output = retain_output
+        self.retain_input = retain_input
+        self.clone = clone
+        self.detach = detach
+        self.edit_output = edit_output
+        self.stop = stop
+        self.output: Any = None
+        self.input: Any = None
+        self.calls = 0
+        self._parent: TraceDict | None = None
+        self._handle = self.module.register_forward_hook(self._hook)
+
+    def _hook(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> Any:
+        self.calls += 1
+        if self.retain_input:
+            given = args[0] if len(args) == 1 else args
+            self.input = _copy(given, clone=self.clone, detach=self.detach)
+        result = None
+        if self.edit_output is not None:
+            result = self.edit_output(output, self.layer)
+            _check_edit(self.layer, output, result)
+            output = result
+        if self.retain_output:
+            self.output = _copy(output, clone=self.clone, detach=self.detach)
+        if self._parent is not None:
+            self._parent._ran(self.layer)
+        elif self.stop:
+            raise StopForward(self, self.layer)
+        return result  # None: the output is left as it is
+
+    @property
+    def active(self) -> bool:
+        """True while the hook is registered."""
+        return self._handle is not None
+
+    def close(self) -> None:
+        """Remove the hook (safe to call more than once)."""
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "closed"
+        return f"Trace({self.layer!r}, {state}, calls={self.calls})"
+
+
+class TraceDict(dict, _ClosingContext):
+    """``Trace`` several named modules at once: a dict from layer name to its ``Trace``.
+
+    Takes the same options as ``Trace``; ``edit_output(output, layer)`` is called for every
+    listed layer (use ``layer`` to decide what to change). With ``stop=True`` the forward pass
+    ends as soon as every listed layer has run once. All names are checked before any hook is
+    registered, so a wrong name leaves the model untouched.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    >>> with TraceDict(model, ["0", "1"], stop=True) as td:
+    ...     model(torch.ones(5, 3))
+    >>> {name: tuple(t.output.shape) for name, t in td.items()}
+    {'0': (5, 4), '1': (5, 4)}
+    >>> sum(hook_counts(model).values())
+    0
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layers: Iterable[str],
+        *,
+        retain_output: bool = True,
+        retain_input: bool = False,
+        clone: bool = False,
+        detach: bool = False,
+        edit_output: EditFn | None = None,
+        stop: bool = False,
+    ) -> None:
+        super().__init__()
+        if isinstance(layers, str):
+            raise TypeError(f"layers must be a list of names, got the str {layers!r}")
+        names = list(layers)
+        seen: set[str] = set()
+        for name in names:
+            get_module(model, name)  # raises for a wrong name, before anything is registered
+            if name in seen:
+                raise ValueError(f"layer {name!r} is listed twice in layers={names!r}")
+            seen.add(name)
+        self.stop = stop
+        self._pending: set[str] = set()
+        try:
+            for name in names:
+                trace = Trace(
+                    model,
+                    name,
+                    retain_output=retain_output,
+                    retain_input=retain_input,
+                    clone=clone,
+                    detach=detach,
+                    edit_output=edit_output,
+                )
+                trace._parent = self
+                self[name] = trace
+        except BaseException:
+            self.close()
+            raise
+        self._pending = set(names)
+
+    def _ran(self, layer: str) -> None:
+        self._pending.discard(layer)
+        if self.stop and not self._pending:
+            raise StopForward(self, layer)
+
+    def close(self) -> None:
+        """Remove every hook (safe to call more than once)."""
+        for trace in reversed(list(self.values())):
+            trace.close()
+
+
+class HookEvent(NamedTuple):
+    """One hook call recorded by ``record_hook_order``."""
+
+    step: int  # 0, 1, 2, ... in the order the hooks fired
+    phase: str  # "forward" or "backward"
+    kind: str  # "forward_pre", "forward", "tensor", "backward_pre" or "backward"
+    layer: str  # the module's name in model.named_modules()
+
+
+def record_hook_order(
+    model: nn.Module, x: torch.Tensor, layers: Iterable[str] | None = None
+) -> list[HookEvent]:
+    """Run ``model(x).sum()`` forward and backward with every kind of hook on ``layers``, and
+    return the hooks' calls in the order PyTorch made them.
+
+    On each layer: a forward pre-hook, a forward hook (which also puts a ``Tensor.register_hook``
+    on the layer's output), a full backward pre-hook and a full backward hook. ``layers``
+    defaults to the model's direct children. The input is a copy of ``x`` that requires grad,
+    so that every full backward hook has an input gradient to report. Gradients are computed
+    with ``torch.autograd.grad``, so no ``.grad`` of the model changes, and every hook is
+    removed before the function returns.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> events = record_hook_order(nn.Sequential(nn.Linear(2, 2)), torch.ones(1, 2))
+    >>> [(e.phase, e.kind) for e in events]
+    [('forward', 'forward_pre'), ('forward', 'forward'), ('backward', 'backward_pre'), ('backward', 'tensor'), ('backward', 'backward')]
+    """
+    _check_model(model)
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
+    names = [n for n, _ in model.named_children()] if layers is None else list(layers)
+    modules = {name: get_module(model, name) for name in names}
+    events: list[HookEvent] = []
+    phase = "forward"
+
+    def note(kind: str, layer: str) -> None:
+        events.append(HookEvent(len(events), phase, kind, layer))
+
+    def make_hooks(layer: str) -> tuple[Callable[..., None], ...]:
+        def pre(module: nn.Module, args: tuple[Any, ...]) -> None:
+            note("forward_pre", layer)
+
+        def fwd(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+            note("forward", layer)
+            if isinstance(output, torch.Tensor) and output.requires_grad:
+                output.register_hook(lambda grad: note("tensor", layer))
+
+        def bpre(module: nn.Module, grad_output: tuple[Any, ...]) -> None:
+            note("backward_pre", layer)
+
+        def bwd(module: nn.Module, grad_input: tuple[Any, ...], grad_output: Any) -> None:
+            note("backward", layer)
+
+        return pre, fwd, bpre, bwd
+
+    handles = []
+    try:
+        for layer, module in modules.items():
+            pre, fwd, bpre, bwd = make_hooks(layer)
+            handles += [
+                module.register_forward_pre_hook(pre),
+                module.register_forward_hook(fwd),
+                module.register_full_backward_pre_hook(bpre),
+                module.register_full_backward_hook(bwd),
+            ]
+        with torch.enable_grad():
+            x = x.detach().clone().requires_grad_()
+            loss = model(x).sum()
+            phase = "backward"
+            torch.autograd.grad(loss, x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return events
