@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cuda_repr import cuda_differences
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SECTIONS = [
@@ -129,6 +131,10 @@ def test_outputs_are_safe_to_compare(path):
             assert not (out["output_type"] == "stream" and out["name"] == "stderr"), (
                 f"stderr output (a warning?) in:\n{text(cell)}"
             )
+            if out["output_type"] == "error":
+                # Pygments' traceback lexer, which renders error outputs in the book, cannot read
+                # non-ASCII characters after the exception line: the build would warn.
+                assert out["evalue"].isascii(), f"non-ASCII error message in:\n{text(cell)}"
             if ignored:
                 continue
             for pattern, what in VOLATILE:
@@ -156,3 +162,17 @@ def test_summary_links_the_pytorch_reference(path):
         m for m in md if m.lstrip().startswith(("## Summary", "(")) and "## Summary" in m
     )
     assert "pytorch.org/docs" in summary
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_tensor_reprs_print_the_same_on_cuda(path):
+    problems = []
+    for cell in code_cells(load(path)):
+        if "nbval-ignore-output" in tags(cell):
+            continue
+        for out in cell["outputs"]:
+            shown = out.get("data", {}).get("text/plain", "")
+            shown = "".join(shown) if isinstance(shown, list) else shown
+            for text_ in (shown, "".join(out.get("text", "")), out.get("evalue", "")):
+                problems += [f"{p}\n  in: {text(cell)[:80]!r}" for p in cuda_differences(text_)]
+    assert not problems, "\n".join(problems)
