@@ -10,13 +10,15 @@ JOBS   ?= 2
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k gather"
 PYTEST_ARGS ?=
 
-.PHONY: help book test lint cpu cuda site outputs serve clean
+.PHONY: help book test lint cpu cuda site outputs serve lab publish-report clean
 
 help:
 	@echo "make book      build the site into _build/html (warnings are errors)"
 	@echo "make test      lint, helper tests, every notebook on CPU (and CUDA if present), site tests"
 	@echo "make outputs   re-execute every notebook and store its outputs"
 	@echo "make serve     serve _build/html on http://localhost:$(PORT)"
+	@echo "make lab       open the chapter notebooks in JupyterLab (this project's environment)"
+	@echo "make publish-report  copy the reports of passing runs into book/verified/"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +59,20 @@ outputs: $(STAMP)
 serve:
 	@test -d _build/html || { echo "no _build/html: run make book first"; exit 1; }
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+# JupyterLab from .venv on notebooks/: the kernel is .venv's Python, where `snippets` is
+# installed, so each notebook runs top to bottom from its own folder as nbval runs it.
+# Extra JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
+LAB_ARGS ?=
+lab: $(STAMP)
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(LAB_ARGS)
+
+# Each pytest run writes _build/reports/<device>.json (tests/report_plugin.py); this copies the
+# reports of runs that passed and compared every notebook into book/verified/, which the
+# "Verified on" page is built from. REPORTS=folder publishes reports copied from another machine.
+REPORTS ?= _build/reports
+publish-report: $(STAMP)
+	$(PY) -m tests.report_plugin publish --from $(REPORTS)
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,277 @@
+"""A pytest plugin that writes a machine-readable report of each test run.
+
+Registered for every run by ``-p tests.report_plugin`` in pyproject.toml's ``addopts``. At the
+end of a run that checked notebook cells or unit tests, it writes
+``_build/reports/<device>.json`` (``cpu.json``, ``cuda.json``; the folder is ``$BOOK_REPORT_DIR``
+when that is set): the device the run used (and the GPU's name), the PyTorch and Python
+versions, how many notebook cells nbval compared and how many passed, the unit-test counts,
+the commit and the date. Site tests (marker ``site``) are not counted, and a run of site tests
+alone writes nothing. Under pytest-xdist only the controller writes.
+
+``make publish-report`` (``python -m tests.report_plugin publish``) copies the reports of runs
+that passed into ``book/verified/``; the page "Verified on" is rendered from those files at
+build time (``book/_ext/verified_runs.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCHEMA = 1
+ROOT = Path(__file__).resolve().parents[1]
+REPORT_DIR_ENV = "BOOK_REPORT_DIR"
+DEFAULT_REPORT_DIR = ROOT / "_build" / "reports"
+PUBLISHED_DIR = ROOT / "book" / "verified"
+OUTCOMES = ("passed", "failed", "skipped")
+
+
+def report_dir() -> Path:
+    """Where reports are written: ``$BOOK_REPORT_DIR``, else ``_build/reports``."""
+    return Path(os.environ.get(REPORT_DIR_ENV) or DEFAULT_REPORT_DIR)
+
+
+def notebook_of(nodeid: str) -> str | None:
+    """The notebook a test id belongs to, or None for a unit test.
+
+    >>> notebook_of("notebooks/01-gather.ipynb::Cell 3")
+    'notebooks/01-gather.ipynb'
+    >>> notebook_of("tests/test_indexing.py::test_gather[1]") is None
+    True
+    """
+    path = nodeid.split("::", 1)[0]
+    return path if path.endswith(".ipynb") else None
+
+
+def slug(text: str) -> str:
+    """A file-name-safe lower-case form of ``text``.
+
+    >>> slug("NVIDIA H100 80GB HBM3")
+    'nvidia-h100-80gb-hbm3'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def run_id(report: dict[str, Any]) -> str:
+    """The name a published report is stored under: ``cpu``, or ``cuda-<gpu name>``.
+
+    >>> run_id({"device_type": "cpu", "gpu_name": None})
+    'cpu'
+    >>> run_id({"device_type": "cuda", "gpu_name": "NVIDIA H200"})
+    'cuda-nvidia-h200'
+    """
+    parts = [report["device_type"]]
+    if report.get("gpu_name"):
+        parts.append(report["gpu_name"])
+    return slug("-".join(parts))
+
+
+def describe_device() -> dict[str, Any]:
+    """The device this run's tests used (from ``TORCH_DEVICE``), with versions."""
+    info: dict[str, Any] = {
+        "torch_device_env": os.environ.get("TORCH_DEVICE") or None,
+        "device": "unknown",
+        "device_type": "unknown",
+        "gpu_name": None,
+        "torch_version": None,
+        "torch_cuda_version": None,
+    }
+    try:
+        import torch
+
+        from snippets.device import resolve_device
+
+        info["torch_version"] = torch.__version__
+        info["torch_cuda_version"] = torch.version.cuda
+        device = resolve_device()
+    except Exception as exc:  # the report must not hide the run's own result
+        info["device_error"] = f"{type(exc).__name__}: {exc}"
+        return info
+    info["device"] = str(device)
+    info["device_type"] = device.type
+    if device.type == "cuda":
+        info["gpu_name"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def git_commit() -> dict[str, Any]:
+    """The commit that was tested, and whether the working tree had local changes.
+
+    Where the checkout has no ``.git`` (a copy sent to a GPU machine), ``$BOOK_COMMIT`` names
+    the commit the copy was made from.
+    """
+    if not (ROOT / ".git").exists():
+        return {"commit": os.environ.get("BOOK_COMMIT") or None, "dirty": None}
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    if head.returncode != 0:
+        return {"commit": None, "dirty": None}
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+class Recorder:
+    """Collects the final outcome of every test and writes the report at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = time.time()
+        self.outcomes: dict[str, tuple[str | None, str]] = {}  # nodeid -> (notebook, outcome)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if "site" in report.keywords:
+            return
+        nodeid = report.nodeid
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            outcome = report.outcome
+            if hasattr(report, "wasxfail"):  # an expected failure is not a failure of the book
+                outcome = "skipped" if report.skipped else "passed"
+            self.outcomes[nodeid] = (notebook_of(nodeid), outcome)
+        elif report.when == "teardown" and report.failed:
+            self.outcomes[nodeid] = (notebook_of(nodeid), "failed")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.outcomes or int(exitstatus) not in (0, 1):
+            return  # nothing ran, or the run was interrupted or broken
+        report = self.build(int(exitstatus))
+        folder = report_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{report['device_type']}.json"
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"book report: {path}")
+
+    def build(self, exitstatus: int) -> dict[str, Any]:
+        cells: Counter[str] = Counter()
+        units: Counter[str] = Counter()
+        per_notebook: dict[str, Counter[str]] = {}
+        for notebook, outcome in self.outcomes.values():
+            if notebook is None:
+                units[outcome] += 1
+            else:
+                cells[outcome] += 1
+                per_notebook.setdefault(notebook, Counter())[outcome] += 1
+        now = dt.datetime.now(dt.timezone.utc)
+        return {
+            "schema": SCHEMA,
+            **describe_device(),
+            "python_version": platform.python_version(),
+            "platform": platform.platform(terse=True),
+            "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration_s": round(time.time() - self.started, 1),
+            **git_commit(),
+            "exit_status": exitstatus,
+            "pytest_args": [str(a) for a in self.config.invocation_params.args],
+            "notebook_cells": {k: cells[k] for k in OUTCOMES},
+            "notebooks": {
+                name: {k: counts[k] for k in OUTCOMES}
+                for name, counts in sorted(per_notebook.items())
+            },
+            "unit_tests": {k: units[k] for k in OUTCOMES},
+        }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller sees every result
+        return
+    config.pluginmanager.register(Recorder(config), "book-report-recorder")
+
+
+# ---------------------------------------------------------------------------------------------
+# make publish-report
+
+
+def chapter_notebooks() -> list[str]:
+    """The book's notebooks, as test ids name them: ``notebooks/01-gather.ipynb``, ..."""
+    return sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("notebooks/*.ipynb"))
+
+
+def publishable(report: dict[str, Any], notebooks: list[str]) -> str | None:
+    """Why ``report`` may not be published, or None when it may: a published run passed and
+    compared every notebook of the book.
+
+    >>> ok = {"schema": 1, "device_type": "cpu", "exit_status": 0,
+    ...       "notebook_cells": {"passed": 3, "failed": 0}, "unit_tests": {"passed": 5, "failed": 0},
+    ...       "notebooks": {"notebooks/01-a.ipynb": {"passed": 3, "failed": 0}}}
+    >>> publishable(ok, ["notebooks/01-a.ipynb"]) is None
+    True
+    >>> publishable(ok, ["notebooks/01-a.ipynb", "notebooks/02-b.ipynb"])
+    'not every notebook was run (missing notebooks/02-b.ipynb)'
+    >>> publishable({**ok, "exit_status": 1}, [])
+    'the run failed (0 failed, exit status 1)'
+    """
+    if report.get("schema") != SCHEMA:
+        return f"schema {report.get('schema')!r}, expected {SCHEMA}"
+    if report.get("device_type") not in ("cpu", "cuda"):
+        return f"unknown device {report.get('device_type')!r}"
+    failed = report["notebook_cells"]["failed"] + report["unit_tests"]["failed"]
+    if failed or report.get("exit_status") != 0:
+        return f"the run failed ({failed} failed, exit status {report.get('exit_status')})"
+    if not report["notebook_cells"]["passed"]:
+        return "no notebook cell was compared"
+    missing = sorted(set(notebooks) - set(report.get("notebooks", {})))
+    if missing:
+        return f"not every notebook was run (missing {', '.join(missing)})"
+    return None
+
+
+def publish(source: Path, target: Path = PUBLISHED_DIR) -> int:
+    """Copy each passing report in ``source`` to ``target/<run id>.json``; 1 if any was refused."""
+    reports = sorted(source.glob("*.json"))
+    if not reports:
+        print(f"publish-report: no report in {source}: run `make test` (or make cpu) first")
+        return 1
+    target.mkdir(parents=True, exist_ok=True)
+    status = 0
+    for path in reports:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        reason = publishable(report, chapter_notebooks())
+        if reason:
+            print(f"publish-report: not publishing {path}: {reason}")
+            status = 1
+            continue
+        dest = target / f"{run_id(report)}.json"
+        shutil.copyfile(path, dest)
+        cells = report["notebook_cells"]["passed"]
+        print(f"publish-report: {path} -> {dest} ({cells} cells passed)")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.report_plugin")
+    sub = parser.add_subparsers(dest="command", required=True)
+    pub = sub.add_parser("publish", help="copy passing reports into book/verified/")
+    pub.add_argument("--from", dest="source", type=Path, default=report_dir())
+    pub.add_argument("--to", dest="target", type=Path, default=PUBLISHED_DIR)
+    args = parser.parse_args(argv)
+    return publish(args.source, args.target)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

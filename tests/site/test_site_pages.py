@@ -1,0 +1,211 @@
+"""The built site in a real browser (Chromium through Playwright).
+
+Screenshots of every check are written to ``_build/screenshots/`` for review.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from tests.site.sitekit import HTML, PHONE, ROOT, TocPage, ids_in, toc_pages
+
+pytestmark = pytest.mark.site
+
+# Every <a href> of the page, as written and as the browser resolved it.
+LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => [a.getAttribute('href'), a.href])"
+IMAGES = """() => [...document.images].map(img => ({
+  src: img.getAttribute('src'), complete: img.complete, width: img.naturalWidth}))"""
+# SVG figures among the notebook's outputs, with their loaded width.
+FIGURES = """() => [...document.querySelectorAll('.cell_output img')]
+  .filter(img => /\\.svg$/.test(img.getAttribute('src') || ''))
+  .map(img => ({src: img.getAttribute('src'), width: img.naturalWidth}))"""
+HIDDEN = {"remove-cell", "remove-output"}  # Jupyter Book leaves these outputs out of the page
+
+
+def svg_outputs(notebook: Path) -> int:
+    """How many SVG figures the notebook's stored outputs put on its page (an output with
+    HTML too is rendered as HTML)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(
+        1
+        for cell in cells
+        if cell["cell_type"] == "code" and not HIDDEN & set(cell["metadata"].get("tags", []))
+        for output in cell.get("outputs", [])
+        if "image/svg+xml" in output.get("data", {}) and "text/html" not in output["data"]
+    )
+
+
+def broken_links(site_url: str, links: list[list[str]]) -> list[str]:
+    """The internal links among ``links`` whose file or #fragment does not exist."""
+    broken = []
+    for raw, resolved in links:
+        if not resolved.startswith(site_url):
+            continue  # external (mailto:, https://github.com/..., colab): not checked offline
+        parts = urlsplit(resolved)
+        relative = unquote(parts.path)[len(urlsplit(site_url).path) :]
+        target = HTML / relative
+        if relative == "" or relative.endswith("/"):
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(f"{raw!r}: no file {target.relative_to(HTML)}")
+        elif (
+            parts.fragment
+            and target.suffix == ".html"
+            and unquote(parts.fragment) not in ids_in(target)
+        ):
+            broken.append(f"{raw!r}: no id {parts.fragment!r} in {target.relative_to(HTML)}")
+    return broken
+
+
+def test_page_loads_cleanly(toc_page: TocPage, visit, site_url: str) -> None:
+    """Every page of the TOC loads with no console error and no failed request, all its images
+    load, and every internal link leads to an existing file and, with a #fragment, to an
+    existing id on that page."""
+    page = visit(toc_page.html)
+    page.screenshot(f"desktop/{toc_page.slug}.png")
+    images = page.evaluate(IMAGES)
+    broken_images = [img["src"] for img in images if not (img["complete"] and img["width"] > 0)]
+    broken = broken_links(site_url, page.evaluate(LINKS))
+    assert not page.problems, "\n".join(page.problems)
+    assert not broken_images, f"images that did not load: {broken_images}"
+    assert not broken, "broken internal links:\n" + "\n".join(broken)
+
+
+def test_chapter_shows_its_figures(chapter: TocPage, visit) -> None:
+    """Each chapter notebook shows at least one SVG figure from its outputs, every SVG output
+    of the notebook is on the page, and all of them loaded."""
+    page = visit(chapter.html)
+    figures = page.evaluate(FIGURES)
+    assert figures, f"{chapter}: no SVG figure among the notebook's outputs"
+    assert len(figures) == svg_outputs(ROOT / chapter.source)
+    unloaded = [f["src"] for f in figures if f["width"] <= 0]
+    assert not unloaded, f"{chapter}: figures that did not load: {unloaded}"
+    assert not page.problems, "\n".join(page.problems)
+
+
+def expected_colab_url(chapter: TocPage) -> str:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repository = config["repository"]
+    org_repo = re.sub(r"^https://github\.com/|/$|\.git$", "", repository["url"])
+    path = (repository.get("path_to_book") or "").strip("/")
+    source = f"{path}/{chapter.source.as_posix()}" if path else chapter.source.as_posix()
+    return (
+        f"https://colab.research.google.com/github/{org_repo}/blob/{repository['branch']}/{source}"
+    )
+
+
+def test_launch_and_download_buttons(chapter: TocPage, visit, site_url: str) -> None:
+    """The Colab button opens this chapter's notebook on the configured branch, and the
+    download button serves the notebook's own .ipynb file."""
+    page = visit(chapter.html)
+    colab = page.evaluate(
+        "() => [...document.querySelectorAll('a[href*=\"colab.research.google.com\"]')]"
+        ".map(a => a.href)"
+    )
+    assert colab, f"{chapter}: no Colab button"
+    assert set(colab) == {expected_colab_url(chapter)}
+    downloads = page.evaluate(
+        "() => [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href)"
+    )
+    assert len(downloads) == 1, f"{chapter}: download buttons {downloads}"
+    served = HTML / unquote(urlsplit(downloads[0]).path).removeprefix("/")
+    assert served.name == chapter.source.name, f"{chapter}: download link {downloads[0]}"
+    assert served.read_bytes() == (ROOT / chapter.source).read_bytes()
+    fetched = page.page.request.get(downloads[0])
+    assert fetched.ok and fetched.body() == served.read_bytes()
+
+
+def test_search_finds_the_gather_chapter(visit) -> None:
+    page = visit("search.html?q=gather")
+    page.page.wait_for_selector("#search-results ul.search li a", timeout=20_000)
+    page.page.wait_for_function(
+        "() => /Search finished/.test(document.querySelector('#search-results').innerText)",
+        timeout=20_000,
+    )
+    page.screenshot("search-gather.png")
+    hits = page.evaluate(
+        "() => [...document.querySelectorAll('#search-results ul.search li a')]"
+        ".map(a => a.getAttribute('href'))"
+    )
+    gather = [p.html for p in toc_pages() if p.is_chapter and "gather" in p.docname]
+    assert gather, "no gather chapter in _toc.yml"
+    assert any(h.split("#")[0].split("?")[0] == gather[0] for h in hits), hits
+    assert not page.problems, "\n".join(page.problems)
+
+
+def relative_luminance(css_color: str) -> float:
+    """0 (black) to 1 (white), from a computed ``rgb(...)``/``rgba(...)`` colour."""
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", css_color)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_dark_mode(dark_page: TocPage, visit) -> None:
+    """With the theme switched to dark, the page's background is dark and its text light."""
+    page = visit(dark_page.html, dark=True)
+    theme = page.evaluate("() => document.documentElement.dataset.theme")
+    background, text = page.evaluate(
+        "() => [getComputedStyle(document.body).backgroundColor,"
+        " getComputedStyle(document.querySelector('main') || document.body).color]"
+    )
+    page.screenshot(f"dark/{dark_page.slug}.png")
+    if dark_page.is_chapter:
+        page.show_first(".cell_output img")
+        page.screenshot(f"dark/{dark_page.slug}-figure.png")
+    assert theme == "dark"
+    assert relative_luminance(background) < 0.2, background
+    assert relative_luminance(text) > 0.6, text
+    assert not page.problems, "\n".join(page.problems)
+
+
+# Measured against the phone's width: a mobile browser widens its layout viewport (zooms out)
+# to fit content that is too wide, so window.innerWidth alone would hide an overflow.
+PHONE_LAYOUT = """(width) => {
+  const main = document.querySelector('main') || document.body;
+  const sidebar = document.querySelector('#pst-primary-sidebar, .bd-sidebar-primary');
+  const box = sidebar ? sidebar.getBoundingClientRect() : null;
+  const shown = (e) => e.checkVisibility({visibilityProperty: true, opacityProperty: true});
+  // Inside a box that scrolls sideways (code, tables, figures), being wide is fine.
+  const contained = (e) => {
+    for (let box = e.parentElement; box && box !== main; box = box.parentElement) {
+      if (/auto|scroll|hidden/.test(getComputedStyle(box).overflowX)
+          && box.getBoundingClientRect().right <= width + 1) return true;
+    }
+    return false;
+  };
+  const wide = [...main.querySelectorAll('*')]
+    .filter(e => shown(e) && e.getBoundingClientRect().right > width + 1 && !contained(e))
+    .slice(0, 10).map(e => e.tagName + ' ' + (e.getAttribute('src') || e.getAttribute('class')));
+  return {
+    viewport: window.innerWidth,
+    width,
+    page: document.documentElement.scrollWidth,
+    main: [main.scrollWidth, main.clientWidth],
+    sidebarShown: !!sidebar && shown(sidebar) && box.right > 0 && box.width > 0,
+    wide,
+  };
+}"""
+
+
+def test_phone_layout(toc_page: TocPage, visit) -> None:
+    """On a 390x844 phone screen nothing makes the page wider than the screen (wide code,
+    tables and figures scroll sideways in their own box), and the primary sidebar is
+    collapsed."""
+    page = visit(toc_page.html, viewport=PHONE)
+    page.screenshot(f"phone/{toc_page.slug}.png")
+    layout = page.evaluate(PHONE_LAYOUT, PHONE["width"])
+    if toc_page.is_chapter:
+        page.show_first(".cell_output img")
+        page.screenshot(f"phone/{toc_page.slug}-figure.png")
+    assert layout["page"] <= PHONE["width"], f"page wider than the phone: {layout}"
+    assert layout["viewport"] == PHONE["width"], f"page zoomed out to fit: {layout}"
+    assert layout["main"][0] <= layout["main"][1] + 1, f"main content overflows: {layout}"
+    assert not layout["wide"], f"wider than the screen: {layout['wide']}"
+    assert not layout["sidebarShown"], "the primary sidebar is open on a phone"
+    assert not page.problems, "\n".join(page.problems)
