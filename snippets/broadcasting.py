@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from snippets.validate import shape_str
+from snippets.validate import check_int, shape_str
 
 __all__ = [
     "BroadcastExplanation",
@@ -332,18 +332,6 @@ def broadcast_sources(
 # --- masks from arange comparisons ---------------------------------------------------------
 
 
-def _check_size(n: object, name: str) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {n!r}")
-    return n
-
-
-def _check_int(v: object, name: str) -> int:
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    return v
-
-
 def _offsets(rows: int, cols: int, device: torch.device | str | None) -> torch.Tensor:
     """``j - i`` for every (i, j): a column of row numbers against a row of column numbers."""
     i = torch.arange(rows, device=device).unsqueeze(1)  # (rows, 1)
@@ -369,9 +357,9 @@ def triangular_mask(
     >>> torch.equal(triangular_mask(4, upper=False), torch.tril(torch.ones(4, 4)).bool())
     True
     """
-    rows = _check_size(rows, "rows")
-    cols = rows if cols is None else _check_size(cols, "cols")
-    diagonal = _check_int(diagonal, "diagonal")
+    rows = check_int(rows, "rows", minimum=0)
+    cols = rows if cols is None else check_int(cols, "cols", minimum=0)
+    diagonal = check_int(diagonal, "diagonal")
     offsets = _offsets(rows, cols, device)
     return offsets >= diagonal if upper else offsets <= diagonal
 
@@ -401,8 +389,8 @@ def band_mask(
             [0, 1, 1, 0],
             [0, 0, 1, 1]], dtype=torch.int32)
     """
-    n = _check_size(n, "n")
-    below = _check_int(below, "below")
-    above = _check_int(above, "above")
+    n = check_int(n, "n", minimum=0)
+    below = check_int(below, "below")
+    above = check_int(above, "above")
     offsets = _offsets(n, n, device)
     return (offsets >= -below) & (offsets <= above)

@@ -24,6 +24,8 @@ from typing import Any
 
 import torch
 
+from snippets.validate import check_int
+
 __all__ = [
     "DEVICE",
     "example",
@@ -101,8 +103,7 @@ def setup(seed: int = 0) -> None:
 
 
 def _generator(seed: int) -> torch.Generator:
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check_int(seed, "seed")
     return torch.Generator(device="cpu").manual_seed(seed)
 
 

@@ -27,6 +27,7 @@ from snippets.validate import (
     check_dim,
     check_index_dtype,
     check_index_values,
+    check_int,
     check_ndim,
     check_same_device,
     check_tensor,
@@ -236,7 +237,7 @@ def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Ten
             f"scores has shape {shape_str(scores.shape)} but x has shape {shape_str(x.shape)}: "
             f"scores must be (B, N) = {shape_str(x.shape[:2])}"
         )
-    if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k <= x.size(1):
+    if not 0 <= check_int(k, "k") <= x.size(1):
         raise ValueError(f"k must be an int in 0..{x.size(1)} (x.shape[1]), got {k!r}")
     indices = scores.topk(k, dim=1).indices
     return select_patches(x, indices), indices

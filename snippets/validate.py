@@ -24,6 +24,7 @@ __all__ = [
     "check_dim",
     "check_index_dtype",
     "check_index_values",
+    "check_int",
     "check_ndim",
     "check_same_device",
     "check_tensor",
@@ -56,14 +57,32 @@ def check_tensor(x: object, name: str) -> torch.Tensor:
     return x
 
 
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
+    """``value`` if it is an int (a bool is not) and at least ``minimum``; else a clear error.
+
+    >>> check_int(2.0, "cols")
+    Traceback (most recent call last):
+    ...
+    TypeError: cols must be an int, got float
+    >>> check_int(-1, "rows", minimum=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: rows must be an int >= 0, got -1
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
 def check_dim(dim: object, x: torch.Tensor, *, name: str = "dim", tensor_name: str) -> int:
     """``dim`` as a non-negative int, or an IndexError naming the valid range.
 
     >>> check_dim(-1, torch.zeros(2, 3), tensor_name="input")
     1
     """
-    if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"{name} must be an int, got {type(dim).__name__}")
+    check_int(dim, name)
     ndim = max(x.dim(), 1)  # PyTorch treats a 0-d tensor as having one dim for dim arguments
     if not -ndim <= dim < ndim:
         raise IndexError(
