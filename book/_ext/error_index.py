@@ -13,6 +13,8 @@ outputs when the book is built, so the page cannot drift from the chapters:
   that paragraph, and any sentence of the chapter around the cell that says the message
   differs on CUDA or between releases (:data:`NOTE_WORDS`). Entries are grouped by exception
   type and sorted by message.
+- ``static/error-search.js`` lets the site search find a pasted message whose shapes
+  ("64x128") differ from the book's.
 - On each chapter page, every error cell's container gets the id ``err-<chapter>-<n>`` (the
   n-th error cell of the chapter, from 1) and its explanation paragraph the id
   ``err-<chapter>-<n>-why``, so the links land on them.
@@ -634,5 +636,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("error-index", ErrorIndex)
     app.connect("config-inited", _add_static)
     app.add_css_file("error-index.css")
+    # Loaded before searchtools.js, which then uses its splitQuery.
+    app.add_js_file("error-search.js")
     app.connect("doctree-read", add_anchors)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
