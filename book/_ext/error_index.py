@@ -639,4 +639,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # Loaded before searchtools.js, which then uses its splitQuery.
     app.add_js_file("error-search.js")
     app.connect("doctree-read", add_anchors)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+    # Bump env_version when the ids change: the chapters are then read again.
+    return {
+        "version": "1",
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
