@@ -33,9 +33,13 @@ book: $(STAMP)
 test: lint cpu cuda site
 	@echo "make test: all checks passed"
 
+# The GitHub Actions workflows are linted offline: their schema (check-jsonschema's vendored
+# copy of GitHub's) and zizmor's audits (settings in .github/zizmor.yml).
 lint: $(STAMP)
-	$(PY) -m ruff check snippets tests notebooks
-	$(PY) -m ruff format --check snippets tests
+	$(PY) -m ruff check snippets tests notebooks book/_ext
+	$(PY) -m ruff format --check snippets tests book/_ext
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --no-progress --quiet .github/workflows
 
 # Helper tests, doctests and every notebook cell on the CPU. --dist loadfile keeps each
 # notebook on one worker (nbval's cells depend on each other).
