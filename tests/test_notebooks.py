@@ -240,3 +240,35 @@ def test_tensor_reprs_print_the_same_on_cuda(path):
             for text_ in (shown, "".join(out.get("text", "")), out.get("evalue", "")):
                 problems += [f"{p}\n  in: {text(cell)[:80]!r}" for p in cuda_differences(text_)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_cells_build_tensors_with_plain_pytorch(path):
+    """A copied cell runs in the reader's own code: no book-only wrapper around literal data."""
+    for cell in code_cells(load(path))[1:]:  # the bootstrap cell installs, it builds nothing
+        found = re.search(r"(?<![\w.])example\(", text(cell))
+        assert not found, f"use torch.tensor(..., device=DEVICE), not example(...):\n{text(cell)}"
+
+
+# Phrases a reader cannot check: notes they never see, a GPU run that no report shows, and a
+# release-dependent behaviour stated for "the installed" PyTorch instead of named releases.
+UNCHECKABLE = [
+    (r"source notes", "notes the reader never sees"),
+    (r"GPU run", "a GPU run (say what the CUDA leg checks; the Verified on page lists runs)"),
+    (r"installed PyTorch", "the installed PyTorch (name the releases)"),
+    (r"since PyTorch 2\.x", "a release range that was not checked"),
+]
+PAGES = [
+    ROOT / "book" / f"{name}.md" for name in ("intro", "glossary", "cheatsheet", "misconceptions")
+]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + PAGES, ids=lambda p: p.name)
+def test_prose_makes_no_uncheckable_claim(path):
+    if path.suffix == ".ipynb":
+        prose = "\n".join(text(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    else:
+        prose = path.read_text(encoding="utf-8")
+    for pattern, what in UNCHECKABLE:
+        found = re.search(pattern, prose, re.IGNORECASE)
+        assert not found, f"{what}: ...{prose[max(found.start() - 80, 0) : found.end() + 80]}..."
