@@ -62,13 +62,27 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
+def _values(values: Any) -> str:
+    """Nested lists as Python writes them, floats with 4 decimals (as PyTorch prints them)."""
+    if isinstance(values, list):
+        return "[" + ", ".join(_values(v) for v in values) + "]"
+    if isinstance(values, float):
+        return f"{values:.4f}"
+    return repr(values)
+
+
 def _describe(name: str, value: Any) -> str:
+    """``name: dtype shape``, and the values of a small tensor.
+
+    >>> print(_describe("x", torch.tensor([[0.123456, 2.0]])))
+    x: float32 (1, 2) = [[0.1235, 2.0000]]
+    """
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).removeprefix("torch.")
         layout = "" if value.is_contiguous() else ", non-contiguous"
         text = f"{name}: {dtype} {shape_str(value.shape)}{layout}"
         if value.numel() <= 12:
-            text += f" = {value.cpu().tolist()}"
+            text += f" = {_values(value.cpu().tolist())}"
         return text
     return f"{name} = {value!r}"
 
