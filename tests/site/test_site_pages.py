@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.site.sitekit import HTML, PHONE, ROOT, TocPage, ids_in, toc_pages
+from tests.site.sitekit import HTML, PHONE, ROOT, SHOTS, TocPage, ids_in, toc_pages
 
 pytestmark = pytest.mark.site
 
@@ -262,7 +262,7 @@ def test_top_of_the_page(dark: bool, visit) -> None:
     page = visit(chapter.html, dark=dark)
     top = page.evaluate(TOP_OF_PAGE)
     page.page.locator(".navbar-brand").first.screenshot(
-        path=str(HTML.parent / "screenshots" / f"logo-{'dark' if dark else 'light'}.png")
+        path=str(SHOTS / f"logo-{'dark' if dark else 'light'}.png")
     )
     assert top["searchBoxes"] == 1, f"{top['searchBoxes']} search boxes on the page"
     assert top["headerTop"] == 0, f"the article's header starts {top['headerTop']}px down"
