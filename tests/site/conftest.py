@@ -142,6 +142,7 @@ class Visit:
 
     page: Any
     problems: list[str] = field(default_factory=list)
+    responses: list[Any] = field(default_factory=list)  # every Playwright Response, in order
 
     def evaluate(self, script: str, arg: Any = None) -> Any:
         return self.page.evaluate(script, arg)
@@ -159,12 +160,13 @@ class Visit:
         return path
 
 
-def _watch(page: Any, base: str, problems: list[str]) -> None:
+def _watch(page: Any, base: str, problems: list[str], responses: list[Any]) -> None:
     def on_console(message: Any) -> None:
         if message.type == "error":
             problems.append(f"console error: {message.text} ({message.location.get('url')})")
 
     def on_response(response: Any) -> None:
+        responses.append(response)
         if response.status >= 400:
             problems.append(f"HTTP {response.status}: {response.url}")
 
@@ -187,15 +189,18 @@ def _watch(page: Any, base: str, problems: list[str]) -> None:
 
 @pytest.fixture(scope="session")
 def visit(browser: Any, site_url: str) -> Iterator[Any]:
-    """``visit(path, viewport=DESKTOP, dark=False)``: ``site_url + path`` opened in its own
-    browser context, after it and its images have loaded. Each (path, viewport, dark) is
-    loaded once per session and shared by the tests that read it."""
+    """``visit(path, viewport=DESKTOP, dark=False, fresh=False)``: ``site_url + path`` opened in
+    its own browser context, after it and its images have loaded. Each (path, viewport, dark) is
+    loaded once per session and shared by the tests that read it; ``fresh=True`` opens a page
+    of its own, for a test that clicks, navigates or measures a first visit."""
     visits: dict[tuple[str, str, bool], Visit] = {}
     contexts: list[Any] = []
 
-    def open_page(path: str, viewport: dict[str, int] = DESKTOP, dark: bool = False) -> Visit:
+    def open_page(
+        path: str, viewport: dict[str, int] = DESKTOP, dark: bool = False, fresh: bool = False
+    ) -> Visit:
         key = (path, f"{viewport['width']}x{viewport['height']}", dark)
-        if key in visits:
+        if key in visits and not fresh:
             return visits[key]
         phone = viewport["width"] < 600
         context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
@@ -206,8 +211,10 @@ def visit(browser: Any, site_url: str) -> Iterator[Any]:
                 "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
             )
         page = context.new_page()
-        visit = visits[key] = Visit(page)
-        _watch(page, site_url, visit.problems)
+        visit = Visit(page)
+        if not fresh:
+            visits[key] = visit
+        _watch(page, site_url, visit.problems, visit.responses)
         response = page.goto(site_url + path, wait_until="load")
         if response is None or not response.ok:
             visit.problems.append(f"could not load {path}: {response and response.status}")

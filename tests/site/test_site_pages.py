@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.site.sitekit import HTML, PHONE, ROOT, TocPage, ids_in, toc_pages
+from tests.site.sitekit import HTML, PHONE, ROOT, SHOTS, TocPage, ids_in, toc_pages
 
 pytestmark = pytest.mark.site
 
@@ -209,3 +209,66 @@ def test_phone_layout(toc_page: TocPage, visit) -> None:
     assert not layout["wide"], f"wider than the screen: {layout['wide']}"
     assert not layout["sidebarShown"], "the primary sidebar is open on a phone"
     assert not page.problems, "\n".join(page.problems)
+
+
+# --- Small things a reader notices -----------------------------------------------------------
+
+# A section number followed by a hand-written one: "1.8.1. 1. One row per column".
+DOUBLE_NUMBER = re.compile(r"\b(\d+(?:\.\d+)*)\.\s+(?:</span>)?\s*(\d+)\.\s")
+
+
+def test_headings_are_numbered_once(site_build: str) -> None:
+    """No heading, and no entry of a table of contents, carries two numbers."""
+    doubled = []
+    for page in toc_pages():
+        html = (HTML / page.html).read_text(encoding="utf-8")
+        doubled += [f"{page}: {m.group(0)!r}" for m in DOUBLE_NUMBER.finditer(html)]
+    assert not doubled, "headings numbered twice:\n" + "\n".join(doubled[:20])
+
+
+def test_favicon_ico_at_the_root(visit, site_url: str) -> None:
+    """Browsers ask for /favicon.ico on their own; it is there, and it is an icon."""
+    page = visit(toc_pages()[0].html)
+    response = page.page.request.get(site_url + "favicon.ico")
+    assert response.ok, f"/favicon.ico: HTTP {response.status}"
+    assert response.body()[:4] == b"\x00\x00\x01\x00", "/favicon.ico is not an ICO file"
+
+
+# The search boxes a reader sees, the top of the article's own header bar, and the logo.
+TOP_OF_PAGE = """() => {
+  const shown = (e) => e.checkVisibility({visibilityProperty: true, opacityProperty: true})
+    && e.getBoundingClientRect().width > 0;
+  const header = document.querySelector('.bd-header-article');
+  const logo = document.querySelector('.navbar-brand img:not([hidden])');
+  const images = [...document.querySelectorAll('.navbar-brand img')].filter(shown);
+  const sidebar = document.querySelector('#pst-primary-sidebar');
+  const box = (e) => { const r = e.getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width}; };
+  return {
+    searchBoxes: [...document.querySelectorAll('.search-button-field, .search-button')]
+      .filter(shown).length,
+    headerTop: header ? header.getBoundingClientRect().top : null,
+    logos: images.map(img => ({...box(img), natural: [img.naturalWidth, img.naturalHeight]})),
+    sidebar: sidebar ? box(sidebar) : null,
+  };
+}"""
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_top_of_the_page(dark: bool, visit) -> None:
+    """At 1280x900: one search box (in the sidebar), no empty bar above the article's header,
+    and the logo shown whole (one image, inside the sidebar, with its own proportions)."""
+    chapter = next(page for page in toc_pages() if page.is_chapter)
+    page = visit(chapter.html, dark=dark)
+    top = page.evaluate(TOP_OF_PAGE)
+    page.page.locator(".navbar-brand").first.screenshot(
+        path=str(SHOTS / f"logo-{'dark' if dark else 'light'}.png")
+    )
+    assert top["searchBoxes"] == 1, f"{top['searchBoxes']} search boxes on the page"
+    assert top["headerTop"] == 0, f"the article's header starts {top['headerTop']}px down"
+    assert len(top["logos"]) == 1, f"logos shown: {top['logos']}"
+    logo, sidebar = top["logos"][0], top["sidebar"]
+    assert sidebar["left"] <= logo["left"] and logo["right"] <= sidebar["right"], (logo, sidebar)
+    ratio = logo["natural"][0] / logo["natural"][1]
+    shown = logo["width"] / (logo["bottom"] - logo["top"])
+    assert abs(shown - ratio) < 0.05 * ratio, f"logo squeezed: {logo}"
