@@ -152,6 +152,8 @@ def max_along(x: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
             [9]])
     """
     d = _check_input(x, dim, "max_along")
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"keepdim must be True or False, got {type(keepdim).__name__} {keepdim!r}")
     if x.dim() == 0:
         return x.clone()
     values = x.gather(d, x.argmax(d, keepdim=True))

@@ -560,6 +560,10 @@ def evaluating(model: nn.Module, *, inference: bool = False) -> Iterator[nn.Modu
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(inference, bool):
+        raise TypeError(
+            f"inference must be True or False, got {type(inference).__name__} {inference!r}"
+        )
     flags = [(m, m.training) for m in model.modules()]
     grad_off = torch.inference_mode() if inference else torch.no_grad()
     model.eval()

@@ -208,6 +208,12 @@ def _check_edit(layer: str, before: Any, after: Any) -> None:
 EditFn = Callable[[Any, str], Any]
 
 
+def _check_flags(**flags: object) -> None:
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+
+
 class _ClosingContext(contextlib.AbstractContextManager):
     """Leaving the ``with`` block always calls ``close()``, and swallows this object's own
     ``StopForward`` (the early stop it asked for) but no other exception."""
@@ -284,6 +290,13 @@ class Trace(_ClosingContext):
         stop: bool = False,
     ) -> None:
         self.module = get_module(model, layer)
+        _check_flags(
+            retain_output=retain_output,
+            retain_input=retain_input,
+            clone=clone,
+            detach=detach,
+            stop=stop,
+        )
         if edit_output is not None and not callable(edit_output):
             raise TypeError(
                 f"edit_output must be a function (output, layer) -> output, got "
@@ -376,6 +389,7 @@ class TraceDict(dict, _ClosingContext):
         stop: bool = False,
     ) -> None:
         super().__init__()
+        _check_flags(stop=stop)
         names = _layer_names(layers)
         seen: dict[int, str] = {}
         for name in names:
@@ -497,6 +511,9 @@ def record_hook_order(
     _check_model(model)
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
+    device = next((t.device for t in (*model.parameters(), *model.buffers())), x.device)
+    if x.device != device:
+        raise ValueError(f"x is on {x.device} but the model's parameters are on {device}")
     names = [n for n, _ in model.named_children()] if layers is None else _layer_names(layers)
     modules = {name: get_module(model, name) for name in names}
     events: list[HookEvent] = []

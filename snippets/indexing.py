@@ -259,6 +259,9 @@ def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Ten
     check_ndim(x, 3, name="x", what="(B, N, D)")
     check_ndim(scores, 2, name="scores", what="(B, N)")
     check_same_device(scores, x, names=("scores", "x"))
+    if scores.dtype == torch.bool or scores.is_complex():
+        got = str(scores.dtype).removeprefix("torch.")
+        raise TypeError(f"scores must be real numbers to rank, got {got}")
     if tuple(scores.shape) != tuple(x.shape[:2]):
         raise ValueError(
             f"scores has shape {shape_str(scores.shape)} but x has shape {shape_str(x.shape)}: "
@@ -481,6 +484,7 @@ def broadcast_along_dim(
     check_tensor(input, "input")
     check_tensor(indices, "indices")
     check_same_device(indices, input, names=("indices", "input"))
+    check_index_dtype(indices, name="indices", op="broadcast_along_dim (it feeds gather)")
     if input.dim() == 0:
         raise IndexError(
             f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along"

@@ -40,7 +40,7 @@ def shape_str(shape: Iterable[int]) -> str:
     >>> shape_str(torch.Size([4]))
     '(4,)'
     """
-    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+    if isinstance(shape, (str, bytes, torch.Tensor)) or not isinstance(shape, Iterable):
         raise TypeError(f"shape must be a sequence of ints, got {type(shape).__name__}")
     dims = tuple(int(s) for s in shape)
     return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
@@ -73,6 +73,8 @@ def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     """
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if minimum is not None:
+        check_int(minimum, "minimum")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return value
@@ -139,6 +141,12 @@ def check_same_device(a: torch.Tensor, b: torch.Tensor, *, names: tuple[str, str
     ...
     ValueError: x is on cpu but scores is on meta
     """
+    if (
+        not isinstance(names, tuple)
+        or len(names) != 2
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise TypeError(f"names must be a pair of str, got {names!r}")
     check_tensor(a, names[0])
     check_tensor(b, names[1])
     if a.device != b.device:
@@ -157,6 +165,7 @@ def check_index_values(
     """An IndexError unless every value of ``index`` lies in ``0 .. size - 1``.
 
     The message gives the first bad value, where it sits in ``index`` and the valid range.
+    A ``meta`` tensor has no values, so there is nothing to check: it passes.
 
     >>> check_index_values(torch.tensor([[0, 3]]), 3, dim=1, shape=(2, 3))
     Traceback (most recent call last):
@@ -166,9 +175,9 @@ def check_index_values(
     check_tensor(index, name)
     check_int(size, "size", minimum=0)
     check_int(dim, "dim")
-    if index.numel() == 0:
+    if index.numel() == 0 or index.device.type == "meta":
         return
-    bad = (index < 0) | (index >= size)
+    bad = (index < 0) | (index >= min(size, 2**63 - 1))  # no int64 index reaches 2**63
     if not bool(bad.any()):
         return
     position = tuple(int(p) for p in bad.nonzero()[0].tolist())

@@ -260,7 +260,7 @@ def test_causal_mask_is_what_sdpa_is_causal_means():
         (lambda: triangular_mask(-1), ValueError, "rows must be an int >= 0, got -1"),
         (lambda: triangular_mask(2, 2.0), TypeError, "cols must be an int, got float"),
         (lambda: triangular_mask(2, diagonal=0.5), TypeError, "diagonal must be an int"),
-        (lambda: causal_mask(True), TypeError, "rows must be an int, got bool"),
+        (lambda: causal_mask(True), TypeError, "n must be an int, got bool"),
         (lambda: band_mask(3, 1, None), TypeError, "above must be an int, got NoneType"),
     ],
 )
