@@ -321,6 +321,7 @@ class Trace(_ClosingContext):
             trace = ref()
             return None if trace is None else trace._hook(module, args, output)
 
+        hook.__qualname__ = "Trace._hook"  # it stands for that method, as the chapter shows
         handle = self.module.register_forward_hook(hook)
         self._remove = weakref.finalize(self, handle.remove)
 
