@@ -302,6 +302,7 @@ def broadcast_sources(
     """
     src = _as_shape(shape, 0, "shape")
     out = _as_shape(out_shape, 1, "out_shape")
+    device = _check_device(device)
     if len(src) > len(out):
         raise ValueError(
             f"shape {shape_str(src)} has more dims than out_shape {shape_str(out)}: broadcasting "
@@ -332,6 +333,26 @@ def broadcast_sources(
 # --- masks from arange comparisons ---------------------------------------------------------
 
 
+def _int64(value: object, name: str, *, minimum: int | None = None) -> int:
+    """``check_int``, and small enough for the int64 arange it is compared with."""
+    value = check_int(value, name, minimum=minimum)
+    if not -(2**63) < value < 2**63:
+        raise ValueError(f"{name}={value} does not fit in an int64")
+    return value
+
+
+def _check_device(device: object) -> torch.device | None:
+    """``device`` as a ``torch.device`` (None stays None), or an error naming the argument."""
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)) or isinstance(device, bool):
+        raise TypeError(f"device must be a str or a torch.device, got {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device={device!r} is not a device: {err}") from None
+
+
 def _offsets(rows: int, cols: int, device: torch.device | str | None) -> torch.Tensor:
     """``j - i`` for every (i, j): a column of row numbers against a row of column numbers."""
     i = torch.arange(rows, device=device).unsqueeze(1)  # (rows, 1)
@@ -357,10 +378,12 @@ def triangular_mask(
     >>> torch.equal(triangular_mask(4, upper=False), torch.tril(torch.ones(4, 4)).bool())
     True
     """
-    rows = check_int(rows, "rows", minimum=0)
-    cols = rows if cols is None else check_int(cols, "cols", minimum=0)
-    diagonal = check_int(diagonal, "diagonal")
-    offsets = _offsets(rows, cols, device)
+    rows = _int64(rows, "rows", minimum=0)
+    cols = rows if cols is None else _int64(cols, "cols", minimum=0)
+    diagonal = _int64(diagonal, "diagonal")
+    if not isinstance(upper, bool):
+        raise TypeError(f"upper must be True or False, got {type(upper).__name__} {upper!r}")
+    offsets = _offsets(rows, cols, _check_device(device))
     return offsets >= diagonal if upper else offsets <= diagonal
 
 
@@ -373,6 +396,7 @@ def causal_mask(n: int, *, device: torch.device | str | None = None) -> torch.Te
     >>> torch.equal(causal_mask(5), torch.tril(torch.ones(5, 5, dtype=torch.bool)))
     True
     """
+    n = _int64(n, "n", minimum=0)
     return triangular_mask(n, diagonal=0, upper=False, device=device)
 
 
@@ -389,8 +413,8 @@ def band_mask(
             [0, 1, 1, 0],
             [0, 0, 1, 1]], dtype=torch.int32)
     """
-    n = check_int(n, "n", minimum=0)
-    below = check_int(below, "below")
-    above = check_int(above, "above")
-    offsets = _offsets(n, n, device)
+    n = _int64(n, "n", minimum=0)
+    below = _int64(below, "below")
+    above = _int64(above, "above")
+    offsets = _offsets(n, n, _check_device(device))
     return (offsets >= -below) & (offsets <= above)
