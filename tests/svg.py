@@ -5,6 +5,7 @@ attributes and measured with ``snippets.draw.text_box``, the layout's own text-w
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 
@@ -79,7 +80,7 @@ def polyline(d: str, steps: int = 24) -> list[tuple[float, float]]:
                     while len(pts) > 1:  # de Casteljau
                         pts = [
                             (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-                            for a, b in zip(pts, pts[1:], strict=False)
+                            for a, b in itertools.pairwise(pts)
                         ]
                     points.append(pts[0])
             elif cmd == "Z" and start is not None:
@@ -117,7 +118,7 @@ def crossings(root: ET.Element) -> list[str]:
     for path in root.iter(f"{SVG}path"):
         points = polyline(path.get("d"))
         for content, box in boxes:
-            if any(segment_hits_box(a, b, box) for a, b in zip(points, points[1:], strict=False)):
+            if any(segment_hits_box(a, b, box) for a, b in itertools.pairwise(points)):
                 found.append(f"{path.get('data-from', 'path')} -> {path.get('data-to', '')} "
                              f"crosses {content!r} at {box}")  # fmt: skip
     return found

@@ -93,13 +93,14 @@ def argmax_along(
     )
     flow_panel(
         main,
-        source=("x", values, f"x  {shape_str(x.shape)} = ({', '.join(names)})"),
-        target=("argmax", arg, f"argmax(dim={dim})  {shape_str(arg.shape)}"),
+        source=("x", values, f"x  {shape_str(x.shape)}"),
+        target=("argmax", arg, f"argmax  {shape_str(arg.shape)}"),
         source_colour=lambda c: c[dim] if c in winners else None,
         target_colour=lambda c: int(arg[c]),
         sources={p: tuple(int(v) for v in coords[p].tolist()) for p in _positions(arg)},
         arrow_colour=lambda c: palette_stroke(int(arg[c])),
         arrows=arrows,
+        slice_name=names[0] if x.dim() == 3 else None,
     )
     table = coords.reshape(-1, x.dim())
     positions = list(_positions(arg))

@@ -17,6 +17,7 @@ from snippets.draw.canvas import (
     MUTED,
     NEUTRAL,
     PALETTE,
+    TITLE_FONT,
     Cell,
     Figure,
     Link,
@@ -45,23 +46,31 @@ def _op_box(p: Panel, key: str, op: str, grad_fn: str | None, x: float, y: float
     return Cell(key, (), x, y, w, OP_BOX_H, op, fill, stroke)
 
 
-def _arrow(p: Panel, start: tuple[float, float], end: Cell, colour: str, source: Cell) -> None:
-    """A curved arrow from ``start`` to the middle of ``end``'s left edge."""
-    x0, y0 = start
-    x1, y1 = end.x - 3, end.y + end.h / 2
-    bend = max(12.0, (x1 - x0) * 0.45)
-    p.path([("M", (x0, y0)), ("C", (x0 + bend, y0, x1 - bend, y1, x1 - 6, y1))],
-           stroke=colour, stroke_width=1.6,
-           data={"from": f"{source.tensor}:{','.join(map(str, source.coord))}",
-                 "to": f"{end.tensor}:{','.join(map(str, end.coord))}"})  # fmt: skip
+def _arrow(p: Panel, start: Cell, box: Cell, colour: str) -> None:
+    """An arrow from the middle of ``start``'s right edge to the middle of ``box``'s left edge:
+    right, down (or up) just left of the box, then right, with rounded corners; it passes no
+    text because the box stands right of every label of its inputs."""
+    x0, y0 = start.x + start.w, start.y + start.h / 2
+    x1, y1 = box.x - 3, box.y + box.h / 2
+    xb = box.x - 14
+    if abs(y1 - y0) < 1:
+        d = [("M", (x0, y0)), ("L", (x1 - 6, y1))]
+    else:
+        r = min(6.0, abs(y1 - y0) / 2)
+        s = 1 if y1 > y0 else -1
+        d = [("M", (x0, y0)), ("L", (xb - r, y0)), ("Q", (xb, y0, xb, y0 + s * r)),
+             ("L", (xb, y1 - s * r)), ("Q", (xb, y1, xb + r, y1)), ("L", (x1 - 6, y1))]  # fmt: skip
+    p.path(d, stroke=colour, stroke_width=1.6,
+           data={"from": f"{start.tensor}:{','.join(map(str, start.coord))}",
+                 "to": f"{box.tensor}:"})  # fmt: skip
     p.circle(x0, y0, 2.6, fill=colour)
     p.arrowhead(x1, y1, "right", colour, size=7)
-    p.links.append(Link((source.tensor, source.coord), (end.tensor, end.coord), colour))
+    p.links.append(Link((start.tensor, start.coord), (box.tensor, ()), colour))
 
 
 def _drop(p: Panel, box: Cell, target: Cell, colour: str) -> None:
     """An arrow from the bottom of an op box down, then right into ``target``'s left edge."""
-    x0, y0 = box.x + box.w / 2, box.y + box.h
+    x0, y0 = box.x + 14, box.y + box.h
     x1, y1 = target.x - 3, target.y + target.h / 2
     p.path([("M", (x0, y0)), ("L", (x0, y1 - 8)), ("Q", (x0, y1, x0 + 8, y1)),
             ("L", (x1 - 6, y1))], stroke=colour, stroke_width=1.6,
@@ -124,6 +133,7 @@ def autograd_graph(fn, /, *, title: str | None = None, **inputs: torch.Tensor) -
     left, y = 24.0, 16.0
     drawn: dict[str, dict[tuple[int, ...], Cell]] = {}
     anchor: dict[str, Cell] = {}  # where arrows leave a tensor: its last cell
+    reach: dict[str, float] = {}  # the right end of a tensor's cells and labels
 
     def draw_tensor(name: str, x: float) -> None:
         nonlocal y
@@ -151,6 +161,10 @@ def autograd_graph(fn, /, *, title: str | None = None, **inputs: torch.Tensor) -
                    data={"saved-tensor": name, "saved-by": ",".join(t.saved_by)})  # fmt: skip
             p.text(x, bottom + 17, "saved by " + ", ".join(t.saved_by), size=11,
                    colour=saved_colour, mono=True)  # fmt: skip
+        reach[name] = max(right, x + text_width(f"{name}  {shape_str(t.value.shape)}", TITLE_FONT))
+        if t.saved_by:
+            reach[name] = max(reach[name], x + text_width("saved by " + ", ".join(t.saved_by),
+                                                          11, mono=True))  # fmt: skip
         drawn[name] = cells
         anchor[name] = (
             cells[max(cells)] if cells else Cell(name, (), x, top, 0, CELL_H, "", *NEUTRAL)
@@ -163,18 +177,23 @@ def autograd_graph(fn, /, *, title: str | None = None, **inputs: torch.Tensor) -
                 draw_tensor(name, left)
         # the box sits on the row of its last input, right of every input it reads
         last = anchor[op.inputs[-1]] if op.inputs else None
-        box_x = max((anchor[n].x + anchor[n].w for n in op.inputs), default=left) + GRAPH_STEP
+        box_x = max(
+            [anchor[n].x + anchor[n].w for n in op.inputs[-1:]]
+            + [reach[n] for n in op.inputs[:-1]],
+            default=left,
+        )
+        box_x += GRAPH_STEP
         box_y = (last.y + last.h / 2 - OP_BOX_H / 2) if last is not None else y
         box = _op_box(p, f"{op.op}#{k}", op.op, op.grad_fn, box_x, box_y)
         for name in dict.fromkeys(op.inputs):
             a = anchor[name]  # leave from the right edge of the tensor's last cell
-            _arrow(p, (a.x + a.w, a.y + a.h / 2), box, MUTED, a)
+            _arrow(p, a, box, MUTED)
         if last is None:
             y = box_y + OP_BOX_H + GRAPH_ROW_GAP
         for name in op.outputs:
             if name not in drawn:
                 y = max(y, box_y + OP_BOX_H + 8)
-                draw_tensor(name, box_x + box.w / 2 + 28)
+                draw_tensor(name, box_x + 30)
             target = drawn[name][min(drawn[name])] if drawn[name] else anchor[name]
             _drop(p, box, target, PALETTE[0][1] if op.grad_fn else MUTED)
     y = p.height + 2

@@ -89,7 +89,7 @@ def text_width(content: str, size: float, *, mono: bool = False) -> float:
     if not isinstance(content, str):
         raise TypeError(f"content must be a str, got {type(content).__name__}")
     if isinstance(size, bool) or not isinstance(size, int | float) or size <= 0:
-        raise ValueError(f"size must be a positive number, got {size!r}")
+        raise ValueError(f"size must be positive (a font size in px), got {size!r}")
     return round(len(content) * size * (MONO_ADVANCE if mono else SANS_ADVANCE), 2)
 
 
@@ -300,11 +300,13 @@ class Panel:
         attrs_of=None,
         gutter: float = 0.0,
         slice_labels: str = "left",
+        slice_name: str | None = None,
     ) -> dict[tuple[int, ...], Cell]:
         """Draw ``tensor`` (0 to 3 dims) as cells under a title whose top is at ``y``.
 
         A 3-D tensor is drawn as its 2-D slices ``t[0]``, ``t[1]``, ... one under the other,
-        labelled on the ``slice_labels`` side ("left" or "right"). ``gutter`` leaves that much
+        labelled on the ``slice_labels`` side ("left" or "right") as ``[0]``, ``[1]``, ... or,
+        with ``slice_name="c"``, as ``c=0``, ``c=1``, ... ``gutter`` leaves that much
         room above and below every row (for arrows to run in, clear of the numbers).
         ``colour_of(coord)`` returns a palette number (or None for a neutral cell);
         ``faded_of(coord)`` True draws the cell faded, with a dashed border (a copy that is not
@@ -357,7 +359,13 @@ class Panel:
                 else:
                     sx, anchor = x + cols * cell_w + 6, "start"
                 self.text(
-                    sx, label_y, f"[{s}]", size=LABEL_FONT, anchor=anchor, mono=True, colour=MUTED
+                    sx,
+                    label_y,
+                    f"{slice_name}={s}" if slice_name else f"[{s}]",
+                    size=LABEL_FONT,
+                    anchor=anchor,
+                    mono=True,
+                    colour=MUTED,
                 )
             for i, j in itertools.product(range(rows), range(cols)):
                 coord = ((s, i, j), (i, j), (j,), ())[3 - values.dim()]

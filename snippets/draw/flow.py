@@ -27,8 +27,8 @@ from snippets.draw.canvas import (
 MAX_ARROWS = 32  # more than this: no arrows, the colours alone show the sources
 MAX_LANES = 6  # more columns than this: no arrows (the lanes would be too close)
 LANE = 4.0  # between two lanes of a gutter
-GAP = 84.0  # between the source grid and the target grid
-MARGIN = 12.0
+GAP = 78.0  # between the source grid and the target grid
+MARGIN = 8.0
 
 
 def _gutter(columns: int) -> float:
@@ -45,6 +45,7 @@ def flow_panel(
     sources: dict[tuple[int, ...], tuple[int, ...]],
     arrow_colour,
     arrows: bool,
+    slice_name: str | None = None,
 ) -> tuple[dict[tuple[int, ...], Cell], dict[tuple[int, ...], Cell]]:
     """Draw ``source = (name, tensor, label)`` and ``target`` side by side on ``panel`` and an
     arrow from cell ``sources[p]`` of the source to cell ``p`` of the target, coloured
@@ -59,7 +60,14 @@ def flow_panel(
     left = MARGIN + (28.0 if s_tensor.dim() == 3 else 0.0)  # room for the slice labels
     top = 10.0
     inputs = panel.grid(
-        s_name, s_tensor, left, top, label=s_label, colour_of=source_colour, gutter=s_gutter
+        s_name,
+        s_tensor,
+        left,
+        top,
+        label=s_label,
+        colour_of=source_colour,
+        gutter=s_gutter,
+        slice_name=slice_name,
     )
     in_right = right_edge(inputs, left + MIN_CELL_W)
     out_left = max(in_right + GAP, label_right(left, s_label) + 24)

@@ -112,7 +112,7 @@ def take_along_dim(
     left, top = 12.0 + (28.0 if idx.dim() == 3 else 0.0), 10.0
     given = side.grid("indices", idx, left, top, colour_of=lambda c: int(idx[c]))
     b_left = max(
-        right_edge(given, left + MIN_CELL_W) + 64,
+        right_edge(given, left + MIN_CELL_W) + 76,
         label_right(left, f"indices  {shape_str(idx.shape)}") + 20,
     )
     stretched = side.grid(
@@ -120,7 +120,7 @@ def take_along_dim(
         idx_b,
         b_left,
         top,
-        label=f"broadcast  {shape_str(idx_b.shape)}",
+        label=shape_str(idx_b.shape),
         colour_of=lambda c: int(idx_b[c]),
         slice_labels="right",
     )
@@ -147,6 +147,7 @@ def take_along_dim(
     x0, x1 = right_edge(given, left + MIN_CELL_W) + 10, b_left - 10
     side.path([("M", (x0, y)), ("L", (x1 - 8, y))], stroke=MUTED, stroke_width=2.2)
     side.arrowhead(x1, y, "right", MUTED, size=9)
+    side.text((x0 + x1) / 2, y - 9, "broadcast", size=LABEL_FONT, anchor="middle", colour=MUTED)
     below = max(bottom_edge(stretched, top), bottom_edge(given, top)) + 18
     legend = "dashed: a copy made by broadcasting" if copies else "nothing to stretch"
     side.text(left, below, legend, size=LABEL_FONT, colour=MUTED)
