@@ -21,11 +21,11 @@ from snippets.hooks import HookEvent
 from tests.strategies import gather_cases
 from tests.svg import SVG, crossings, panels, parse, polyline, segment_hits_box, text_boxes
 
-# The article column of the book (Jupyter Book 1.0.4, sphinx-book-theme), measured in Chromium:
-# a code cell's output box is 688 px wide in a 1280x900 window and 358 px wide in a 390x844
-# one (16 px of padding either side).
-DESKTOP_COLUMN = 688
-PHONE_COLUMN = 358
+# The room a figure has in the book (Jupyter Book 1.0.4, sphinx-book-theme), measured in
+# Chromium: a code cell's output box is 688 px wide in a 1280x900 window and 358 px wide in a
+# 390x844 one, and an HTML output sits 8 px inside it on either side.
+DESKTOP_COLUMN = 688 - 16
+PHONE_COLUMN = 358 - 16
 MIN_PX = 11
 
 X = [[10, 20, 30], [40, 50, 60]]

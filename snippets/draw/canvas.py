@@ -52,7 +52,7 @@ MIN_CELL_W = 34
 CELL_FONT = 13
 CHAR_W = 8  # one 13 px monospace character, rounded up
 SLICE_GAP = 26
-TITLE_FONT = 14
+TITLE_FONT = 13
 LABEL_FONT = 11  # column numbers, slice labels, notes
 PANEL_GAP = 12  # between panels in the HTML row (CSS px)
 # Advance of one character, as a fraction of the font size: monospace fonts are 0.6 em
@@ -173,7 +173,7 @@ class Panel:
 
     def grow(self, x: float, y: float) -> None:
         """Make room up to ``(x, y)`` (plus a margin)."""
-        self.width = max(self.width, x + 12)
+        self.width = max(self.width, x + 8)
         self.height = max(self.height, y + 10)
 
     # --- primitives -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from snippets.draw.canvas import (
 MAX_ARROWS = 32  # more than this: no arrows, the colours alone show the sources
 MAX_LANES = 6  # more columns than this: no arrows (the lanes would be too close)
 LANE = 4.0  # between two lanes of a gutter
-GAP = 78.0  # between the source grid and the target grid
+GAP = 64.0  # between the source grid and the target grid
 MARGIN = 8.0
 
 
@@ -70,7 +70,7 @@ def flow_panel(
         slice_name=slice_name,
     )
     in_right = right_edge(inputs, left + MIN_CELL_W)
-    out_left = max(in_right + GAP, label_right(left, s_label) + 24)
+    out_left = max(in_right + GAP, label_right(left, s_label) + 16)
     outputs = panel.grid(
         t_name,
         t_tensor,
