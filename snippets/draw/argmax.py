@@ -100,7 +100,7 @@ def argmax_along(
         sources={p: tuple(int(v) for v in coords[p].tolist()) for p in _positions(arg)},
         arrow_colour=lambda c: palette_stroke(int(arg[c])),
         arrows=arrows,
-        slice_name=names[0] if x.dim() == 3 else None,
+        slice_name="x",
     )
     table = coords.reshape(-1, x.dim())
     positions = list(_positions(arg))

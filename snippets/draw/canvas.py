@@ -306,7 +306,7 @@ class Panel:
 
         A 3-D tensor is drawn as its 2-D slices ``t[0]``, ``t[1]``, ... one under the other,
         labelled on the ``slice_labels`` side ("left" or "right") as ``[0]``, ``[1]``, ... or,
-        with ``slice_name="c"``, as ``c=0``, ``c=1``, ... ``gutter`` leaves that much
+        with ``slice_name="x"``, as ``x[0]``, ``x[1]``, ... ``gutter`` leaves that much
         room above and below every row (for arrows to run in, clear of the numbers).
         ``colour_of(coord)`` returns a palette number (or None for a neutral cell);
         ``faded_of(coord)`` True draws the cell faded, with a dashed border (a copy that is not
@@ -361,7 +361,7 @@ class Panel:
                 self.text(
                     sx,
                     label_y,
-                    f"{slice_name}={s}" if slice_name else f"[{s}]",
+                    f"{slice_name or ''}[{s}]",
                     size=LABEL_FONT,
                     anchor=anchor,
                     mono=True,
@@ -545,7 +545,7 @@ class Figure:
         """The figure for a notebook or web page: each panel its own SVG in a row that wraps
         (panels stack on a narrow screen), then the caption as text that wraps too."""
         caption = (
-            f'<figcaption style="font-family:{escape(MONO)};font-size:13px;margin-top:4px;'
+            f'<figcaption style="font-family:{escape(MONO)};font-size:13px;margin-top:4px;text-align:left;'
             f'overflow-wrap:anywhere">{escape(self.caption)}</figcaption>'
             if self.caption
             else ""
