@@ -10,14 +10,17 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
 
 from snippets import draw
 from snippets.device import example
-from snippets.hooks import HookEvent
+from snippets.hooks import record_hook_order
 from tests.strategies import gather_cases
 from tests.svg import SVG, crossings, panels, parse, polyline, segment_hits_box, text_boxes
 
@@ -42,22 +45,9 @@ def chapter_figures() -> dict[str, draw.Figure]:
         return {"y": y, "z": z, "loss": z.sum()}
 
     x, w = example([1.0, 2.0, 3.0]), example([2.0, -1.0, 1.0]).requires_grad_()
-    events = [
-        HookEvent(k, phase, kind, layer)
-        for k, (phase, kind, layer) in enumerate(
-            [
-                ("forward", "forward_pre", "0"),
-                ("forward", "forward", "0"),
-                ("forward", "forward_pre", "2"),
-                ("forward", "forward", "2"),
-                ("backward", "tensor", "2"),
-                ("backward", "backward_pre", "2"),
-                ("backward", "backward", "2"),
-                ("backward", "backward_pre", "0"),
-                ("backward", "backward", "0"),
-            ]
-        )
-    ]
+    torch.manual_seed(0)  # chapter 6's model and input
+    model = nn.Sequential(OrderedDict(fc1=nn.Linear(4, 3), act=nn.ReLU(), fc2=nn.Linear(3, 2)))
+    events = record_hook_order(model, torch.tensor([[1.0, 2.0, 0.0, -1.0]]))
     with torch.no_grad():
         no_grad = draw.autograd_graph(f, x=x, w=w)
     return {

@@ -21,7 +21,7 @@ HOOK_STYLE: dict[str, tuple[int, str, str, str]] = {
 _UNKNOWN = set(HOOK_STYLE) - set(HOOK_KINDS)
 if _UNKNOWN:  # pragma: no cover - a kind renamed in snippets.hooks
     raise ImportError(f"draw styles hook kinds {sorted(_UNKNOWN)} missing from {HOOK_KINDS}")
-HOOK_STEP_W = 64
+HOOK_STEP_W = 58
 HOOK_LANE_H = 100
 
 
@@ -95,7 +95,7 @@ def hook_timeline(events, *, title: str = "Where each hook fires") -> HookTimeli
         description=f"Hook calls in the order PyTorch made them: {order}",
     )
     p = fig.panel(f"{title}: {order}")
-    left = 150.0
+    left = 126.0
     lanes = (("forward", "model(x)", 66.0), ("backward", "of y.sum()", 66.0 + HOOK_LANE_H))
     for phase, sub, y in lanes:
         lane = [e for e in events if e[1] == phase]
