@@ -154,6 +154,13 @@ def test_the_figure_is_a_wrapping_row_of_panels():
     assert len(panels(FIGURES["broadcast +"])) == 4
     for panel in panels(FIGURES["broadcast +"]):
         assert "max-width:100%" in panel.get("style")
+    # the shapes table on a row of its own above "a + b = result" (as chapter 4 describes it)
+    rows = [[p.alt.split(":")[0] for p in row] for row in FIGURES["broadcast +"].rows()]
+    assert rows == [["the shapes aligned from the right"], ["a (3, 1) = [[10], [20], [30]], "
+                    "stretched to (3, 4)", "b (4,) = [1, 2, 3, 4], stretched to (3, 4)",
+                    "the result a + b (3, 4) = [[11, 12, 13, 14], [21, 22, 23, 24], [31, 32, 33, "
+                    "34]]"]]  # fmt: skip
+    assert html.count("display:flex;flex-wrap:wrap") == 2
 
 
 @pytest.mark.parametrize("name", FIGURES)

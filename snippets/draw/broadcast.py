@@ -112,6 +112,18 @@ def broadcast(
         f"{names[0]} {op} {names[1]} = {values_str(result, 16)}",
         caption="solid: stored elements; dashed: the same elements read again (stride 0, no copy)",
     )
+    table = fig.panel(
+        own_row=True,
+        alt="the shapes aligned from the right: "
+        + "; ".join(
+            f"{n} {shape_str(s)}"
+            for n, s in zip(explanation.names, explanation.shapes, strict=True)
+        )
+        + f"; result {shape_str(shape)}",
+    )
+    table.text(12, 24, "shapes, aligned from the right", size=LABEL_FONT, colour=MUTED)
+    _aligned_table(table, explanation, 12, 48)
+
     sources = {}
     pad = 28.0 if len(shape) == 3 else 0.0  # room for the slice labels [0], [1], ...
     signs = (op, "=")
@@ -165,16 +177,6 @@ def broadcast(
             "b": ",".join(map(str, sources[names[1]][p])),
         },
     )
-    table = fig.panel(
-        "the shapes aligned from the right: "
-        + "; ".join(
-            f"{n} {shape_str(s)}"
-            for n, s in zip(explanation.names, explanation.shapes, strict=True)
-        )
-        + f"; result {shape_str(shape)}"
-    )
-    table.text(12, 24, "shapes, aligned from the right", size=LABEL_FONT, colour=MUTED)
-    _aligned_table(table, explanation, 12, 48)
     return fig
 
 

@@ -163,6 +163,7 @@ class Panel:
     """One SVG: a canvas that grows to fit what is drawn on it. ``alt`` is its alt text."""
 
     alt: str
+    own_row: bool = False  # shown alone on its row (the next panel starts a new row)
     width: float = 0.0
     height: float = 0.0
     cells: dict[str, dict[tuple[int, ...], Cell]] = field(default_factory=dict)
@@ -488,9 +489,10 @@ class Figure:
     caption: str = ""
     panels: list[Panel] = field(default_factory=list)
 
-    def panel(self, alt: str) -> Panel:
-        """Start a new panel (its own SVG) with alt text ``alt``."""
-        p = Panel(alt)
+    def panel(self, alt: str, *, own_row: bool = False) -> Panel:
+        """Start a new panel (its own SVG) with alt text ``alt``; ``own_row`` shows it alone on
+        its row, above the panels that follow."""
+        p = Panel(alt, own_row=own_row)
         self.panels.append(p)
         return p
 
@@ -514,15 +516,29 @@ class Figure:
     def alt(self) -> str:
         return f"{self.title}. {self.description}" if self.description else self.title
 
-    def svg(self) -> str:
-        """The whole figure as one SVG document: the panels side by side, the caption under
-        them (deterministic: same input, same bytes)."""
-        x, parts, height = 0.0, [], 0.0
+    def rows(self) -> list[list[Panel]]:
+        """The panels, grouped into rows (a panel with ``own_row`` is a row of its own)."""
+        rows: list[list[Panel]] = [[]]
         for p in self.panels:
-            parts.append(f'<g aria-label="{escape(p.alt)}">{p.body(x, 0)}</g>')
-            x += round(p.width) + PANEL_GAP
-            height = max(height, round(p.height))
-        w = round(max(x - PANEL_GAP, 0))
+            if p.own_row:
+                rows += [[p], []]
+            else:
+                rows[-1].append(p)
+        return [row for row in rows if row]
+
+    def svg(self) -> str:
+        """The whole figure as one SVG document: the panels side by side (row by row), the
+        caption under them (deterministic: same input, same bytes)."""
+        parts, height, w = [], 0.0, 0.0
+        for row in self.rows():
+            x = 0.0
+            for p in row:
+                parts.append(f'<g aria-label="{escape(p.alt)}">{p.body(x, height)}</g>')
+                x += round(p.width) + PANEL_GAP
+            w = max(w, x - PANEL_GAP)
+            height += max(round(p.height) for p in row) + PANEL_GAP
+        height = max(height - PANEL_GAP, 0)
+        w = round(w)
         if self.caption:
             caption_w = text_width(self.caption, 13, mono=True) + 16
             w = max(w, round(caption_w))
@@ -545,17 +561,22 @@ class Figure:
         """The figure for a notebook or web page: each panel its own SVG in a row that wraps
         (panels stack on a narrow screen), then the caption as text that wraps too."""
         caption = (
-            f'<figcaption style="font-family:{escape(MONO)};font-size:13px;margin-top:4px;text-align:left;'
-            f'overflow-wrap:anywhere">{escape(self.caption)}</figcaption>'
+            f'<figcaption style="font-family:{escape(MONO)};font-size:13px;margin-top:4px;'
+            f'text-align:left;color:{INK};overflow-wrap:anywhere">{escape(self.caption)}'
+            "</figcaption>"
             if self.caption
             else ""
         )
         return (
             f'<figure class="tensor-figure" role="group" aria-label="{escape(self.alt)}" '
             'style="margin:0;max-width:100%">'
-            f'<div style="display:flex;flex-wrap:wrap;gap:{PANEL_GAP}px;align-items:flex-start">'
-            + "".join(p.svg() for p in self.panels)
-            + "</div>"
+            + "".join(
+                f'<div style="display:flex;flex-wrap:wrap;gap:{PANEL_GAP}px;'
+                f'align-items:flex-start;margin-bottom:{PANEL_GAP}px">'
+                + "".join(p.svg() for p in row)
+                + "</div>"
+                for row in self.rows()
+            )
             + caption
             + "</figure>"
         )
