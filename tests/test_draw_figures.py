@@ -151,3 +151,20 @@ def test_figures_draw_on_primitives_not_raw_svg_strings():
             source = module.read_text(encoding="utf-8")
             assert "._shapes" not in source and "._texts" not in source, module.name
             assert "<rect" not in source and "<path" not in source, module.name
+
+
+def test_every_subpackage_of_snippets_is_packaged():
+    """A non-editable install (the Colab bootstrap's pip install) ships only the packages
+    pyproject.toml lists: snippets.draw must be one of them."""
+    from pathlib import Path
+
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    listed = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["packages"]
+    found = sorted(
+        ".".join(p.parent.relative_to(root).parts) for p in (root / "snippets").rglob("__init__.py")
+    )
+    assert sorted(listed) == found
