@@ -119,6 +119,8 @@ def crossings(root: ET.Element) -> list[str]:
         points = polyline(path.get("d"))
         for content, box in boxes:
             if any(segment_hits_box(a, b, box) for a, b in itertools.pairwise(points)):
-                found.append(f"{path.get('data-from', 'path')} -> {path.get('data-to', '')} "
-                             f"crosses {content!r} at {box}")  # fmt: skip
+                found.append(
+                    f"{path.get('data-from', 'path')} -> {path.get('data-to', '')} "
+                    f"crosses {content!r} at {box}"
+                )
     return found

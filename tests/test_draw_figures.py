@@ -79,8 +79,9 @@ def test_gather_figure_colours_follow_the_coordinate_along_dim():
 
 def test_gather_figure_has_an_input_output_panel_and_an_index_panel():
     fig = draw.gather(example([[10, 20, 30], [40, 50, 60]]), 1, example([[0, 2], [1, 0]]))
-    tensors = [sorted({r.get("data-tensor") for r in p.iter(f"{SVG}rect")} - {None}) for p in
-               panels(fig)]  # fmt: skip
+    tensors = [
+        sorted({r.get("data-tensor") for r in p.iter(f"{SVG}rect")} - {None}) for p in panels(fig)
+    ]
     assert tensors == [["input", "output"], ["index"]]
     # every arrow lies in the panel of the two cells it joins
     assert len(list(panels(fig)[0].iter(f"{SVG}path"))) >= 4

@@ -74,8 +74,9 @@ def chapter_figures() -> dict[str, draw.Figure]:
 
 FIGURES = chapter_figures()
 # The figures of chapters 1-4, which must also read on a phone without zooming.
-PHONE_READY = [k for k in FIGURES if k.split()[0] in ("gather", "take_along_dim", "argmax",
-                                                      "broadcast")]  # fmt: skip
+PHONE_READY = [
+    k for k in FIGURES if k.split()[0] in ("gather", "take_along_dim", "argmax", "broadcast")
+]
 
 
 def smallest_font(panel) -> float:
@@ -156,10 +157,14 @@ def test_the_figure_is_a_wrapping_row_of_panels():
         assert "max-width:100%" in panel.get("style")
     # the shapes table on a row of its own above "a + b = result" (as chapter 4 describes it)
     rows = [[p.alt.split(":")[0] for p in row] for row in FIGURES["broadcast +"].rows()]
-    assert rows == [["the shapes aligned from the right"], ["a (3, 1) = [[10], [20], [30]], "
-                    "stretched to (3, 4)", "b (4,) = [1, 2, 3, 4], stretched to (3, 4)",
-                    "the result a + b (3, 4) = [[11, 12, 13, 14], [21, 22, 23, 24], [31, 32, 33, "
-                    "34]]"]]  # fmt: skip
+    assert rows == [
+        ["the shapes aligned from the right"],
+        [
+            "a (3, 1) = [[10], [20], [30]], stretched to (3, 4)",
+            "b (4,) = [1, 2, 3, 4], stretched to (3, 4)",
+            "the result a + b (3, 4) = [[11, 12, 13, 14], [21, 22, 23, 24], [31, 32, 33, 34]]",
+        ],
+    ]
     assert html.count("display:flex;flex-wrap:wrap") == 2
 
 
@@ -210,6 +215,9 @@ def test_whole_figure_svg_places_panels_side_by_side():
     root = parse(fig)
     widths = [float(p.get("width")) for p in panels(fig)]
     assert float(root.get("width")) >= sum(widths)
-    xs = {r.get("data-tensor"): float(r.get("x")) for r in root.iter(f"{SVG}rect")
-          if r.get("data-coord") == "0,0"}  # fmt: skip
+    xs = {
+        r.get("data-tensor"): float(r.get("x"))
+        for r in root.iter(f"{SVG}rect")
+        if r.get("data-coord") == "0,0"
+    }
     assert xs["index"] > widths[0]  # the index panel's cells come after the first panel

@@ -109,8 +109,10 @@ def argmax_along(
         f"position, the argmax value as {names[dim]}"
         + (f": {values_str(table, 30)}" if table.numel() <= 30 else "")
     )
-    pad = max(text_width("[" + ",".join(map(str, p)) + "]", LABEL_FONT, mono=True)
-              for p in positions) + 18  # fmt: skip
+    pad = (
+        max(text_width("[" + ",".join(map(str, p)) + "]", LABEL_FONT, mono=True) for p in positions)
+        + 18
+    )
     top = 10.0
     side.grid(
         "coordinates",

@@ -38,11 +38,27 @@ def _op_box(p: Panel, key: str, op: str, grad_fn: str | None, x: float, y: float
     second = grad_fn if grad_fn is not None else "not recorded"
     w = max(len(op), len(second)) * CHAR_W + 22
     fill, stroke = (PALETTE[0][0], PALETTE[0][1]) if grad_fn is not None else NEUTRAL
-    p.rect(x, y, w, OP_BOX_H, rx=8, fill=fill, stroke=stroke, stroke_width=1.4,
-           data={"op": key, "grad-fn": str(grad_fn)})  # fmt: skip
+    p.rect(
+        x,
+        y,
+        w,
+        OP_BOX_H,
+        rx=8,
+        fill=fill,
+        stroke=stroke,
+        stroke_width=1.4,
+        data={"op": key, "grad-fn": str(grad_fn)},
+    )
     p.text(x + w / 2, y + 16, op, anchor="middle", mono=True, weight="600")
-    p.text(x + w / 2, y + 32, second, size=11, anchor="middle", mono=True,
-           colour=INK if grad_fn is not None else MUTED)  # fmt: skip
+    p.text(
+        x + w / 2,
+        y + 32,
+        second,
+        size=11,
+        anchor="middle",
+        mono=True,
+        colour=INK if grad_fn is not None else MUTED,
+    )
     return Cell(key, (), x, y, w, OP_BOX_H, op, fill, stroke)
 
 
@@ -58,11 +74,20 @@ def _arrow(p: Panel, start: Cell, box: Cell, colour: str) -> None:
     else:
         r = min(6.0, abs(y1 - y0) / 2)
         s = 1 if y1 > y0 else -1
-        d = [("M", (x0, y0)), ("L", (xb - r, y0)), ("Q", (xb, y0, xb, y0 + s * r)),
-             ("L", (xb, y1 - s * r)), ("Q", (xb, y1, xb + r, y1)), ("L", (x1 - 6, y1))]  # fmt: skip
-    p.path(d, stroke=colour, stroke_width=1.6,
-           data={"from": f"{start.tensor}:{','.join(map(str, start.coord))}",
-                 "to": f"{box.tensor}:"})  # fmt: skip
+        d = [
+            ("M", (x0, y0)),
+            ("L", (xb - r, y0)),
+            ("Q", (xb, y0, xb, y0 + s * r)),
+            ("L", (xb, y1 - s * r)),
+            ("Q", (xb, y1, xb + r, y1)),
+            ("L", (x1 - 6, y1)),
+        ]
+    p.path(
+        d,
+        stroke=colour,
+        stroke_width=1.6,
+        data={"from": f"{start.tensor}:{','.join(map(str, start.coord))}", "to": f"{box.tensor}:"},
+    )
     p.circle(x0, y0, 2.6, fill=colour)
     p.arrowhead(x1, y1, "right", colour, size=7)
     p.links.append(Link((start.tensor, start.coord), (box.tensor, ()), colour))
@@ -72,10 +97,15 @@ def _drop(p: Panel, box: Cell, target: Cell, colour: str) -> None:
     """An arrow from the bottom of an op box down, then right into ``target``'s left edge."""
     x0, y0 = box.x + 14, box.y + box.h
     x1, y1 = target.x - 3, target.y + target.h / 2
-    p.path([("M", (x0, y0)), ("L", (x0, y1 - 8)), ("Q", (x0, y1, x0 + 8, y1)),
-            ("L", (x1 - 6, y1))], stroke=colour, stroke_width=1.6,
-           data={"from": f"{box.tensor}:", "to": f"{target.tensor}:"
-                 + ",".join(map(str, target.coord))})  # fmt: skip
+    p.path(
+        [("M", (x0, y0)), ("L", (x0, y1 - 8)), ("Q", (x0, y1, x0 + 8, y1)), ("L", (x1 - 6, y1))],
+        stroke=colour,
+        stroke_width=1.6,
+        data={
+            "from": f"{box.tensor}:",
+            "to": f"{target.tensor}:" + ",".join(map(str, target.coord)),
+        },
+    )
     p.circle(x0, y0, 2.6, fill=colour)
     p.arrowhead(x1, y1, "right", colour, size=7)
     p.links.append(Link((box.tensor, ()), (target.tensor, target.coord), colour))
@@ -156,15 +186,30 @@ def autograd_graph(fn, /, *, title: str | None = None, **inputs: torch.Tensor) -
         bottom = max(c.y + c.h for c in cells.values()) if cells else top + CELL_H
         right = max(c.x + c.w for c in cells.values()) if cells else x + MIN_CELL_W
         if t.saved_by:
-            p.rect(x - 4, top - 4, right - x + 8, bottom - top + 8, rx=6, stroke=saved_colour,
-                   stroke_width=2.2, dash="6 3",
-                   data={"saved-tensor": name, "saved-by": ",".join(t.saved_by)})  # fmt: skip
-            p.text(x, bottom + 17, "saved by " + ", ".join(t.saved_by), size=11,
-                   colour=saved_colour, mono=True)  # fmt: skip
+            p.rect(
+                x - 4,
+                top - 4,
+                right - x + 8,
+                bottom - top + 8,
+                rx=6,
+                stroke=saved_colour,
+                stroke_width=2.2,
+                dash="6 3",
+                data={"saved-tensor": name, "saved-by": ",".join(t.saved_by)},
+            )
+            p.text(
+                x,
+                bottom + 17,
+                "saved by " + ", ".join(t.saved_by),
+                size=11,
+                colour=saved_colour,
+                mono=True,
+            )
         reach[name] = max(right, x + text_width(f"{name}  {shape_str(t.value.shape)}", TITLE_FONT))
         if t.saved_by:
-            reach[name] = max(reach[name], x + text_width("saved by " + ", ".join(t.saved_by),
-                                                          11, mono=True))  # fmt: skip
+            reach[name] = max(
+                reach[name], x + text_width("saved by " + ", ".join(t.saved_by), 11, mono=True)
+            )
         drawn[name] = cells
         anchor[name] = (
             cells[max(cells)] if cells else Cell(name, (), x, top, 0, CELL_H, "", *NEUTRAL)

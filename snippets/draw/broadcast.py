@@ -156,8 +156,9 @@ def broadcast(
             attrs_of=lambda p, s=src_of: {"source": ",".join(map(str, s[p]))},
         )
         right = max(right_edge(cells, x), x + text_width(label, TITLE_FONT))
-        panel.text(right + 16, 10 + grid_label_height(len(shape)) + 21, signs[k], size=22,
-                   anchor="middle")  # fmt: skip
+        panel.text(
+            right + 16, 10 + grid_label_height(len(shape)) + 21, signs[k], size=22, anchor="middle"
+        )
 
     def true_in_green(p: tuple[int, ...]) -> int | None:  # for a bool result: a mask
         return 2 if bool(result[p]) else None

@@ -1,9 +1,9 @@
 """The canvas every figure is drawn on: SVG panels with ``rect``, ``path``, ``circle`` and
 ``text`` primitives, the palette, a text-width model, and tensors drawn as grids of cells.
 
-A ``Figure`` is one or more ``Panel``\\ s, each its own SVG. In a notebook or the book the panels
-sit side by side in a wrapping row (``_repr_html_``), so on a narrow screen they stack instead
-of shrinking; ``svg()`` puts them side by side in one SVG document (for ``save`` and for
+A ``Figure`` is one or more panels (``Panel``), each its own SVG. In a notebook or the book
+the panels sit side by side in a wrapping row (``_repr_html_``), so on a narrow screen they
+stack instead of shrinking; ``svg()`` puts them side by side in one SVG document (for ``save`` and for
 viewers that show only images). Every panel and the whole figure carry alt text generated from
 the tensors drawn (``role="img"``, ``aria-label`` and ``<title>``). Nothing depends on the run:
 the same tensors give the same bytes on every machine and device.

@@ -85,12 +85,21 @@ def flow_panel(
         cell.source = sources[coord]
     if draw_arrows:
         for coord, cell in outputs.items():
-            _route(panel, inputs[cell.source], cell, in_right, out_left, s_cols, t_cols,
-                   arrow_colour(coord))  # fmt: skip
+            _route(
+                panel,
+                inputs[cell.source],
+                cell,
+                in_right,
+                out_left,
+                s_cols,
+                t_cols,
+                arrow_colour(coord),
+            )
     elif arrows and sources:
         below = max(bottom_edge(inputs, top), bottom_edge(outputs, top)) + 18
-        panel.text(left, below, "colours show where each cell came from", size=LABEL_FONT,
-                   colour=MUTED)  # fmt: skip
+        panel.text(
+            left, below, "colours show where each cell came from", size=LABEL_FONT, colour=MUTED
+        )
     return inputs, outputs
 
 

@@ -105,8 +105,17 @@ def hook_timeline(events, *, title: str = "Where each hook fires") -> HookTimeli
         for layer in dict.fromkeys(e[3] for e in lane):  # a box per layer, around its hooks
             mine = [xs[e[0]] for e in lane if e[3] == layer]
             x0, x1 = min(mine) - 26, max(mine) + 26
-            p.rect(x0, y - 40, x1 - x0, 76, rx=6, fill=NEUTRAL[0], stroke=NEUTRAL[1],
-                   stroke_width=1, data={"span": f"{phase}:{layer}"})  # fmt: skip
+            p.rect(
+                x0,
+                y - 40,
+                x1 - x0,
+                76,
+                rx=6,
+                fill=NEUTRAL[0],
+                stroke=NEUTRAL[1],
+                stroke_width=1,
+                data={"span": f"{phase}:{layer}"},
+            )
             p.text((x0 + x1) / 2, y - 24, layer, size=12, anchor="middle", mono=True)
         for a, b in itertools.pairwise(lane):  # thin arrows: the order of the calls
             x0, x1 = xs[a[0]] + 12, xs[b[0]] - 12
@@ -116,10 +125,16 @@ def hook_timeline(events, *, title: str = "Where each hook fires") -> HookTimeli
             x = xs[step]
             number, short, _, _ = HOOK_STYLE[kind]
             colour = PALETTE[number][1]
-            p.circle(x, y, 10, fill=colour,
-                     data={"step": step, "phase": phase, "kind": kind, "layer": layer})  # fmt: skip
-            p.text(x, y + 4, str(step + 1), size=11, anchor="middle", colour="#ffffff",
-                   weight="600")  # fmt: skip
+            p.circle(
+                x,
+                y,
+                10,
+                fill=colour,
+                data={"step": step, "phase": phase, "kind": kind, "layer": layer},
+            )
+            p.text(
+                x, y + 4, str(step + 1), size=11, anchor="middle", colour="#ffffff", weight="600"
+            )
             p.text(x, y + 26, short, size=11, anchor="middle", colour=colour)
             fig.markers.append((step, phase, kind, layer))
     y = 66.0 + 2 * HOOK_LANE_H - 14
@@ -128,6 +143,11 @@ def hook_timeline(events, *, title: str = "Where each hook fires") -> HookTimeli
         p.text(34, y, name, size=12)
         p.text(290, y, signature, size=12, mono=True, colour=MUTED)
         y += 20
-    p.text(16, y + 8, "Numbers give the order in which PyTorch called the hooks.", size=11,
-           colour=MUTED)  # fmt: skip
+    p.text(
+        16,
+        y + 8,
+        "Numbers give the order in which PyTorch called the hooks.",
+        size=11,
+        colour=MUTED,
+    )
     return fig

@@ -102,8 +102,9 @@ def take_along_dim(
     if tuple(input_b.shape) != tuple(x.shape):
         left = min((c.x for c in inputs.values()), default=12.0)
         below = max(main.height, bottom_edge(inputs, 0) + 8) + 10
-        main.text(left, below, f"input read as {shape_str(input_b.shape)}", size=LABEL_FONT,
-                  colour=MUTED)  # fmt: skip
+        main.text(
+            left, below, f"input read as {shape_str(input_b.shape)}", size=LABEL_FONT, colour=MUTED
+        )
 
     side = fig.panel(
         f"indices {shape_str(idx.shape)} = {values_str(idx)}, broadcast to "
