@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.site.sitekit import HTML, PHONE, ROOT, SHOTS, TocPage, ids_in, toc_pages
+from tests.site.sitekit import DESKTOP, HTML, PHONE, ROOT, SHOTS, TocPage, ids_in, toc_pages
 
 pytestmark = pytest.mark.site
 
@@ -20,23 +20,27 @@ pytestmark = pytest.mark.site
 LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => [a.getAttribute('href'), a.href])"
 IMAGES = """() => [...document.images].map(img => ({
   src: img.getAttribute('src'), complete: img.complete, width: img.naturalWidth}))"""
-# SVG figures among the notebook's outputs, with their loaded width.
-FIGURES = """() => [...document.querySelectorAll('.cell_output img')]
-  .filter(img => /\\.svg$/.test(img.getAttribute('src') || ''))
-  .map(img => ({src: img.getAttribute('src'), width: img.naturalWidth}))"""
+# The figures among the notebook's outputs (snippets.draw: a <figure> of panel SVGs, each with
+# alt text), with each panel's shown and natural width and its smallest font size.
+FIGURES = """() => [...document.querySelectorAll('.cell_output figure.tensor-figure')]
+  .map(f => ({label: f.getAttribute('aria-label'),
+    panels: [...f.querySelectorAll('svg[role=img]')].map(s => ({
+      label: s.getAttribute('aria-label'), shown: s.getBoundingClientRect().width,
+      natural: s.width.baseVal.value,
+      font: Math.min(...[...s.querySelectorAll('text')].map(t => +t.getAttribute('font-size')))}))}))"""
 HIDDEN = {"remove-cell", "remove-output"}  # Jupyter Book leaves these outputs out of the page
 
 
 def svg_outputs(notebook: Path) -> int:
-    """How many SVG figures the notebook's stored outputs put on its page (an output with
-    HTML too is rendered as HTML)."""
+    """How many snippets.draw figures the notebook's stored outputs put on its page (an output
+    with HTML is rendered as HTML: the figure's panels are inline SVG)."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     return sum(
         1
         for cell in cells
         if cell["cell_type"] == "code" and not HIDDEN & set(cell["metadata"].get("tags", []))
         for output in cell.get("outputs", [])
-        if "image/svg+xml" in output.get("data", {}) and "text/html" not in output["data"]
+        if "tensor-figure" in "".join(output.get("data", {}).get("text/html", ""))
     )
 
 
@@ -76,15 +80,26 @@ def test_page_loads_cleanly(toc_page: TocPage, visit, site_url: str) -> None:
     assert not broken, "broken internal links:\n" + "\n".join(broken)
 
 
-def test_chapter_shows_its_figures(chapter: TocPage, visit) -> None:
-    """Each chapter notebook shows at least one SVG figure from its outputs, every SVG output
-    of the notebook is on the page, and all of them loaded."""
-    page = visit(chapter.html)
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_chapter_shows_its_figures(chapter: TocPage, visit, viewport) -> None:
+    """Each chapter shows every figure of its outputs, each panel with alt text, and every
+    label at least 11 CSS px as shown (a panel wider than its box is shrunk), on a desktop and
+    on a phone (chapters 5 and 6: desktop only, their one-panel diagrams shrink on a phone)."""
+    page = visit(chapter.html, viewport=viewport)
     figures = page.evaluate(FIGURES)
-    assert figures, f"{chapter}: no SVG figure among the notebook's outputs"
+    assert figures, f"{chapter}: no figure among the notebook's outputs"
     assert len(figures) == svg_outputs(ROOT / chapter.source)
-    unloaded = [f["src"] for f in figures if f["width"] <= 0]
-    assert not unloaded, f"{chapter}: figures that did not load: {unloaded}"
+    for figure in figures:
+        assert figure["label"] and all(p["label"] for p in figure["panels"]), figure
+        assert all(p["shown"] > 0 for p in figure["panels"]), figure
+    if viewport is DESKTOP or not chapter.slug.endswith(("05-no-grad", "06-hooks")):
+        small = [
+            (f["label"][:40], p["font"] * p["shown"] / p["natural"])
+            for f in figures
+            for p in f["panels"]
+            if p["font"] * p["shown"] / p["natural"] < 11 - 1e-6
+        ]
+        assert not small, f"{chapter}: labels under 11 px: {small}"
     assert not page.problems, "\n".join(page.problems)
 
 
