@@ -1,4 +1,4 @@
-"""The chapter contract (BOOK_GUIDE.md), checked on every notebook's stored file.
+"""The chapter contract (CONTRIBUTING.md, "The chapter contract"), checked on every notebook's stored file.
 
 nbval checks that each stored output is what the code prints; these tests check that the
 chapter has the shape the book promises its readers, and that its outputs are safe to compare.
