@@ -225,6 +225,10 @@ def test_a_list_of_sequences_is_read_as_a_tuple_with_a_warning_on_2_13():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert x[[0, 2]].tolist() == [[0, 1, 2, 3], [8, 9, 10, 11]]
+        assert x[[[0, 1]] * 32].shape == (32, 2, 4)  # 32 items and more: a tensor index
+    with warnings.catch_warnings(record=True), pytest.raises(IndexError, match="too many"):
+        warnings.simplefilter("always")
+        x[[[0, 1]] * 31]  # 31 items: a tuple of 31 indices
 
 
 def test_negative_and_out_of_range_values_on_the_cpu_on_2_13():
