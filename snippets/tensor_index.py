@@ -3,9 +3,9 @@
 ``x[rows, cols]`` with integer tensors reads ``out[p] = x[rows[p], cols[p]]`` for every
 position ``p`` of the index tensors' broadcast shape. Mixed with slices, ``None`` and ``...``,
 the broadcast dims replace the indexed dims *in place* when the index tensors sit next to each
-other, and go *first* when a slice or ``None`` separates them. An int (or a 0-d integer tensor)
-removes its dim before that rule is applied, as ``x.select`` would: unlike NumPy, it never
-separates two index tensors. A bool mask of ``k`` dims stands for the ``k`` tensors of
+other, and go *first* when a slice or ``None`` separates them. An int (or a 0-d integer tensor,
+as PyTorch 2.13.0 reads one on the CPU) removes its dim before that rule is applied, as
+``x.select`` would: unlike NumPy, it never separates two index tensors. A bool mask of ``k`` dims stands for the ``k`` tensors of
 ``mask.nonzero(as_tuple=True)``.
 
 ``index_shape`` computes the result's shape from the shapes alone (and a mask's count of

@@ -204,6 +204,8 @@ def test_pytorch_reads_an_int_as_select_not_as_an_index_tensor():
 
 
 def test_a_0d_integer_tensor_acts_as_an_int():
+    """Seen on 2.13.0 on the CPU (the chapter shows it there); run on CUDA, this checks that a
+    0-d CUDA tensor is read the same way, which index_shape assumes."""
     x = torch.zeros(2, 3, 4, device=DEVICE)
     zero_d = torch.tensor(0, device=DEVICE)
     rows = torch.tensor([1, 2], device=DEVICE)
