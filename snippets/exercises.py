@@ -615,3 +615,62 @@ register(
         verify=_mse_verify,
     )
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter "Indexing with tensors" (notebooks/00-indexing.ipynb). count_occurrences draws its
+# indices from few values, so repeated indices (the case `out[idx] += 1` gets wrong) are the
+# rule, not the exception.
+
+
+def _batch_pick_case(gen: torch.Generator) -> Case:
+    b, d = _sizes(gen, 2, 4)
+    n = _sizes(gen, 1, 5, allow_empty=False)[0]
+    if int(torch.randint(0, 2, (1,), generator=gen)):
+        x = torch.randn(b, d, n, generator=gen).transpose(1, 2)
+    else:
+        x = torch.randn(b, n, d, generator=gen)
+    idx = torch.randint(-n, n, (b,), generator=gen)  # negative values count from the end
+    return x, idx
+
+
+def _windows_case(gen: torch.Generator) -> Case:
+    n = _sizes(gen, 1, 8)[0]
+    k = int(torch.randint(1, n + 2, (1,), generator=gen))  # k may exceed n: no windows
+    x = torch.randn(2 * n, generator=gen)[::2]  # non-contiguous
+    return x, k
+
+
+def _occurrences_case(gen: torch.Generator) -> Case:
+    n = _sizes(gen, 1, 5, allow_empty=False)[0]
+    k = _sizes(gen, 1, 10)[0]
+    return torch.randint(0, n, (k,), generator=gen), n
+
+
+register(
+    Exercise(
+        name="batch_pick",
+        signature="batch_pick(x: (B, N, D), idx: (B,) int64) -> (B, D), out[b] = x[b, idx[b]]",
+        reference=reference.batch_pick,
+        make_case=_batch_pick_case,
+        arg_names=("x", "idx"),
+    )
+)
+register(
+    Exercise(
+        name="sliding_windows",
+        signature="sliding_windows(x: (N,), k: int) -> (max(N - k + 1, 0), k), out[i, j] = x[i + j]",
+        reference=reference.sliding_windows,
+        make_case=_windows_case,
+        arg_names=("x", "k"),
+    )
+)
+register(
+    Exercise(
+        name="count_occurrences",
+        signature="count_occurrences(idx: (K,) int64, n: int) -> (n,) int64, out[v] = number of times v is in idx",
+        reference=reference.count_occurrences,
+        make_case=_occurrences_case,
+        arg_names=("idx", "n"),
+    )
+)

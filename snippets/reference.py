@@ -19,12 +19,15 @@ import math
 import torch
 
 __all__ = [
+    "advanced_index",
     "argmax_coordinates",
     "band_mask",
+    "batch_pick",
     "broadcast_binary",
     "broadcast_shape",
     "broadcast_source",
     "channel_argmax_coordinates",
+    "count_occurrences",
     "ema_step",
     "ema_update",
     "gather",
@@ -41,6 +44,7 @@ __all__ = [
     "predict_proba",
     "select_patches",
     "sequence_logprob",
+    "sliding_windows",
     "sort_by_key",
     "sort_rows_by_key",
     "take_along_dim",
@@ -584,3 +588,145 @@ def linear_mse(
     count = target.shape[0] * target.shape[1]
     value = total / count if count else float("nan")
     return torch.tensor(value, dtype=x.dtype, device=x.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter "Indexing with tensors" (notebooks/00-indexing.ipynb): advanced indexing as a loop
+# over the output's positions. The layout rule is written out step by step: ints drop their
+# dim, slices and None keep (or add) one, a bool mask stands for the tensors of its nonzero
+# positions, and the index tensors' broadcast dims go in place when the tensors are next to
+# each other, first otherwise.
+
+
+def _mask_positions(mask: torch.Tensor) -> list[tuple[int, ...]]:
+    """The coordinates of the True elements of ``mask``, in row-major order."""
+    return [p for p in _positions(mask.shape) if bool(mask[p])]
+
+
+def _expand_items(shape: tuple[int, ...], indices: object) -> list[tuple[str, int, object]]:
+    items = list(indices) if isinstance(indices, tuple) else [indices]
+    named = 0
+    for item in items:
+        if isinstance(item, torch.Tensor) and item.dtype == torch.bool:
+            named += item.dim()
+        elif item is not None and item is not Ellipsis:
+            named += 1
+    if named > len(shape):
+        raise IndexError(f"too many indices: {named} for {len(shape)} dims")
+    expanded: list[object] = []
+    for item in items:
+        if item is Ellipsis:
+            expanded += [slice(None)] * (len(shape) - named)
+        else:
+            expanded.append(item)
+    if Ellipsis not in items:
+        expanded += [slice(None)] * (len(shape) - named)
+    # (kind, dim, value): "int", "slice", "none", "adv" (value: a function of the broadcast
+    # position giving the coordinate along dim, and the tensor's shape)
+    out: list[tuple[str, int, object]] = []
+    d = 0
+    for item in expanded:
+        if item is None:
+            out.append(("none", d, None))
+        elif isinstance(item, slice):
+            out.append(("slice", d, list(range(*item.indices(shape[d])))))
+            d += 1
+        elif isinstance(item, int) or (isinstance(item, torch.Tensor) and item.dim() == 0):
+            i = int(item)
+            if not -shape[d] <= i < shape[d]:
+                raise IndexError(f"index {i} is out of range for dim {d} of size {shape[d]}")
+            out.append(("int", d, i % shape[d]))
+            d += 1
+        elif item.dtype == torch.bool:
+            if tuple(item.shape) != shape[d : d + item.dim()]:
+                raise IndexError(f"mask of shape {tuple(item.shape)} does not fit dims from {d}")
+            found = _mask_positions(item)
+            for j in range(item.dim()):
+                column = torch.tensor([p[j] for p in found], dtype=torch.long)
+                out.append(("adv", d + j, column))
+            d += item.dim()
+        else:
+            out.append(("adv", d, item))
+            d += 1
+    return out
+
+
+def advanced_index(x: torch.Tensor, indices: object) -> torch.Tensor:
+    """``x[indices]`` element by element, for ints, slices, None, ``...``, integer index
+    tensors (broadcast together) and bool masks.
+
+    Let ``B`` be the broadcast shape of the index tensors. An output position is split into
+    the slice/None coordinates and a position ``b`` of ``B``; the source element of ``x`` takes,
+    along each dim, the slice's value, the int, or ``tensor[b]`` (negative values counted from
+    the end). ``B``'s dims stand where the index tensors stand when they are next to each other
+    (ints do not count: they are gone first), and first otherwise.
+    """
+    shape = tuple(x.shape)
+    items = _expand_items(shape, indices)
+    kept = [it for it in items if it[0] != "int"]
+    adv = [k for k, it in enumerate(kept) if it[0] == "adv"]
+    b_shape = broadcast_shape(*(tuple(it[2].shape) for it in kept if it[0] == "adv")) if adv else ()
+    in_place = bool(adv) and adv == list(range(adv[0], adv[-1] + 1))
+    # the output's dims, in order: ("basic", k) for kept item k, or ("b", j) for dim j of B
+    order: list[tuple[str, int]] = []
+    basic = [("basic", k) for k, it in enumerate(kept) if it[0] != "adv"]
+    bdims = [("b", j) for j in range(len(b_shape))]
+    if not adv:
+        order = basic
+    elif in_place:
+        before = [o for o in basic if o[1] < adv[0]]
+        order = before + bdims + [o for o in basic if o[1] > adv[-1]]
+    else:
+        order = bdims + basic
+    sizes = []
+    for kind, k in order:
+        if kind == "b":
+            sizes.append(b_shape[k])
+        else:
+            sizes.append(1 if kept[k][0] == "none" else len(kept[k][2]))
+    out = torch.empty(sizes, dtype=x.dtype, device=x.device)
+    for p in _positions(torch.Size(sizes)):
+        coords = dict(zip(order, p, strict=True))
+        b = tuple(coords[("b", j)] for j in range(len(b_shape)))
+        source = [0] * len(shape)
+        for kind, d, value in items:
+            if kind == "int":
+                source[d] = value
+        for k, (kind, d, value) in enumerate(kept):
+            if kind == "slice":
+                source[d] = value[coords[("basic", k)]]
+            elif kind == "adv":
+                t_pos = broadcast_source(b, tuple(value.shape))
+                i = int(value[t_pos])
+                if not -shape[d] <= i < shape[d]:
+                    raise IndexError(f"index {i} is out of range for dim {d} of size {shape[d]}")
+                source[d] = i % shape[d]
+        out[p] = x[tuple(source)]
+    return out
+
+
+def batch_pick(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``out[b, :] = x[b, idx[b], :]`` for x ``(B, N, D)`` and idx ``(B,)``: one item per row."""
+    out = torch.empty(x.shape[0], x.shape[2], dtype=x.dtype, device=x.device)
+    for b in range(x.shape[0]):
+        for d in range(x.shape[2]):
+            out[b, d] = x[b, int(idx[b]), d]
+    return out
+
+
+def sliding_windows(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``out[i, j] = x[i + j]`` for x ``(N,)``: the ``N - k + 1`` windows of length ``k``."""
+    n = max(x.shape[0] - k + 1, 0)
+    out = torch.empty(n, k, dtype=x.dtype, device=x.device)
+    for i in range(n):
+        for j in range(k):
+            out[i, j] = x[i + j]
+    return out
+
+
+def count_occurrences(idx: torch.Tensor, n: int) -> torch.Tensor:
+    """``out[v]`` = how many times ``v`` appears in ``idx``, for ``v`` in ``0 .. n - 1``."""
+    out = torch.zeros(n, dtype=torch.int64, device=idx.device)
+    for i in range(idx.shape[0]):
+        out[int(idx[i])] += 1
+    return out

@@ -38,6 +38,7 @@ from snippets.draw.canvas import (
 from snippets.draw.gather import gather
 from snippets.draw.hooks import HOOK_STYLE, HookTimeline, hook_colour, hook_timeline
 from snippets.draw.take_along_dim import take_along_dim
+from snippets.draw.tensor_index import advanced_index
 
 __all__ = [
     "BROADCAST_OPS",
@@ -52,6 +53,7 @@ __all__ = [
     "HookTimeline",
     "Link",
     "Panel",
+    "advanced_index",
     "argmax_along",
     "autograd_graph",
     "broadcast",
