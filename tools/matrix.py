@@ -162,7 +162,7 @@ def run_release(release: str, python: Path) -> dict[str, Any]:
         "-p",
         "tools.matrix_plugin",
         f"--nbval-sanitize-with={sanitize_file(folder)}",
-        "-q",
+        "-vv",  # whole diffs, not "Full output truncated"
         "-m",
         "not site",
         "-k",
@@ -195,6 +195,30 @@ def run_release(release: str, python: Path) -> dict[str, Any]:
     result["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     result_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     say(f"torch {release}: done in {took:.0f} s")
+    return result
+
+
+_SITE_PACKAGES = re.compile(r"(?:/[^\s/'\"]+)+/site-packages/")
+
+
+def without_paths(line: str) -> str:
+    """``line`` without this machine's paths (the book never shows one).
+
+    >>> without_paths("File /a/b/_build/matrix/2.9.1/venv/lib/python3.11/site-packages/torch/_ops.py:841")
+    'File <site-packages>/torch/_ops.py:841'
+    """
+    line = _SITE_PACKAGES.sub("<site-packages>/", line)
+    return line.replace(str(ROOT) + "/", "").replace(str(ROOT), "<book>")
+
+
+def cleaned(result: dict[str, Any]) -> dict[str, Any]:
+    """A release's result with every recorded line passed through :func:`without_paths`."""
+    for notebook in result.get("notebooks", {}).values():
+        for difference in notebook["differ"]:
+            difference["lines"] = [without_paths(line) for line in difference["lines"]]
+    for pin in result.get("pins", {}).values():
+        if "message" in pin:
+            pin["message"] = [without_paths(line) for line in pin["message"]]
     return result
 
 
@@ -272,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     # the page marks each release whose hash differs from the book's as stale).
     for release, entry in previous.items():
         results.setdefault(release, entry)
+    results = {release: cleaned(entry) for release, entry in results.items()}
     now_hash = content_hash(ROOT)
     ordered = dict(sorted(results.items(), key=lambda item: version_key(item[0])))
     matrix = {

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.site.sitekit import HTML, ROOT, toc_pages
+from tools.content_hash import content_hash
 
 pytestmark = pytest.mark.site
 
@@ -49,10 +50,17 @@ def rendered() -> _Runs:
 
 
 def published() -> dict[str, dict]:
+    """The published run reports (every JSON of book/verified but the matrix)."""
     return {
         path.stem: json.loads(path.read_text(encoding="utf-8"))
         for path in sorted(PUBLISHED.glob("*.json"))
+        if path.name != "matrix.json"
     }
+
+
+def published_matrix() -> dict | None:
+    path = PUBLISHED / "matrix.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def test_page_lists_exactly_the_published_runs(site_build: str) -> None:
@@ -67,6 +75,8 @@ def test_page_lists_exactly_the_published_runs(site_build: str) -> None:
             assert report["gpu_name"] in row
         cells = report["notebook_cells"]
         assert str(cells["passed"] + cells["failed"]) in row
+        stale = report.get("content_hash") != content_hash(ROOT)
+        assert ("stale" in row) == stale, f"{stem}: stale={stale} but the row says {row!r}"
 
 
 def test_page_says_when_no_gpu_run_is_recorded(site_build: str) -> None:
@@ -93,6 +103,7 @@ class _Matrix(HTMLParser):
         self._header: str | None = None
         self._cell: list[str] | None = None
         self._in_table = False
+        self._chapter_row = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -105,9 +116,11 @@ class _Matrix(HTMLParser):
             self._header = a["data-release"]
             self.releases.append(self._header)
             self.headers[self._header] = ""
-        if tag == "tr" and "verified-matrix-chapter" in classes:
-            self.cells.append([])
-        if tag == "td" and "verified-cell" in classes and self.cells:
+        if tag == "tr":
+            self._chapter_row = "verified-matrix-chapter" in classes
+            if self._chapter_row:
+                self.cells.append([])
+        if tag == "td" and "verified-cell" in classes and self._chapter_row:
             self._cell = []
         if tag == "details":
             self.details += 1
@@ -117,6 +130,8 @@ class _Matrix(HTMLParser):
             self._in_table = False
         if tag == "th":
             self._header = None
+        if tag == "summary" and self._cell is not None:
+            self._cell.append(" ")
         if tag == "td" and self._cell is not None:
             self.cells[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -129,13 +144,10 @@ class _Matrix(HTMLParser):
 
 
 def test_matrix_renders_every_release_and_chapter(site_build: str) -> None:
-    from tools.content_hash import content_hash
-
-    path = PUBLISHED / "matrix.json"
-    if not path.exists():
+    matrix = published_matrix()
+    if matrix is None:
         assert "No version matrix is published yet" in " ".join("".join(rendered().text).split())
         return
-    matrix = json.loads(path.read_text(encoding="utf-8"))
     page = _Matrix()
     page.feed((HTML / f"{PAGE}.html").read_text(encoding="utf-8"))
     assert page.releases == list(matrix["releases"])
@@ -324,13 +336,13 @@ def test_claim_scanner_lets_honest_wording_pass(html_text: str) -> None:
 def published_evidence() -> tuple[set[str], set[str]]:
     """(devices, PyTorch releases) that the published reports show."""
     devices, releases = set(), set()
-    for name, report in published().items():
-        if name == "matrix":
-            devices.add(report.get("device_type", "cpu"))
-            for release, entry in report["releases"].items():
-                if entry.get("status") == "ran":
-                    releases.add(entry.get("torch_version", release))
-            continue
+    matrix = published_matrix()
+    if matrix:
+        devices.add(matrix.get("device_type", "cpu"))
+        for release, entry in matrix["releases"].items():
+            if entry.get("status") == "ran":
+                releases.add(entry.get("torch_version", release))
+    for report in published().values():
         devices.add(report["device_type"])
         releases.add(report["torch_version"])
     return devices, releases
@@ -363,7 +375,121 @@ def test_the_footer_is_rendered_from_the_reports(site_build: str) -> None:
     footer = page.split('class="verified-footer"', 1)
     assert len(footer) == 2, "no footer rendered from book/verified (verified_runs.footer_html)"
     text = footer[1].split("</p>", 1)[0]
-    for name, report in published().items():
-        if name != "matrix":
-            assert report["torch_version"] in text
+    for report in published().values():
+        assert report["torch_version"] in text
     assert ("No GPU run is published" in text) == ("cuda" not in devices)
+
+
+# --- The extension's rendering, on sample reports (no build needed) ----------------------------
+
+
+def extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "verified_runs_under_test", ROOT / "book" / "_ext" / "verified_runs.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def sample_matrix(now: str) -> dict:
+    nb = {"cells": 42, "matched": 42, "differ": []}
+    return {
+        "pin": "2.13.0",
+        "chapters": ["01-gather", "02-take-along-dim"],
+        "releases": {
+            "2.9.1": {
+                "status": "ran",
+                "content_hash": "sha256:old",
+                "date": "2026-11-30T05:00:00Z",
+                "notebooks": {
+                    "01-gather": nb,
+                    "02-take-along-dim": {
+                        "cells": 53,
+                        "matched": 51,
+                        "differ": [
+                            {"cell": 25, "lines": ["RuntimeError: index 3 is out of bounds"]},
+                            {"cell": 28, "lines": ["- ZeroDivisionError", "+ index 0 <is>"]},
+                        ],
+                    },
+                },
+                "pins": {"tests/t.py::test_wraps": {"outcome": "failed", "message": ["revise"]}},
+            },
+            "2.12.1": {"status": "failed to install", "error": "no matching distribution"},
+            "2.13.0": {
+                "status": "ran",
+                "content_hash": now,
+                "date": "2026-11-30T05:00:00Z",
+                "notebooks": {"01-gather": nb},
+                "pins": {"tests/t.py::test_wraps": {"outcome": "passed"}},
+            },
+        },
+    }
+
+
+def test_matrix_html_shows_fractions_details_and_staleness() -> None:
+    ext = extension()
+    text = ext.matrix_html(sample_matrix("sha256:new"), "sha256:new")
+    page = _Matrix()
+    page.feed(text)
+    assert page.releases == ["2.9.1", "2.12.1", "2.13.0"]
+    assert page.cells == [
+        ["42/42", "not run", "42/42"],
+        [
+            "51/53 Cell 25: RuntimeError: index 3 is out of bounds Cell 28: - ZeroDivisionError "
+            "+ index 0 <is>",
+            "not run",
+            "not run",
+        ],
+    ]
+    assert page.details == 2  # chapter 2 on 2.9.1, and its failing pin
+    assert "stale" in page.headers["2.9.1"]
+    assert "stale" not in page.headers["2.13.0"]
+    assert "(pin)" in page.headers["2.13.0"]
+    assert "failed to install" in page.headers["2.12.1"]
+    assert "&lt;is&gt;" in text  # differing output is escaped, never raw HTML
+    assert "1/1 hold" in text and "0/1 hold" in text
+
+
+def test_coverage_marks_a_report_without_or_with_another_hash_stale() -> None:
+    ext = extension()
+    assert ext.coverage({"content_hash": "sha256:abc"}, "sha256:abc")[0] is True
+    assert ext.coverage({"content_hash": "sha256:abc"}, "sha256:def")[0] is False
+    assert ext.coverage({}, "sha256:def") == (False, "stale: no content hash recorded")
+
+
+def test_footer_names_only_what_reports_show(tmp_path) -> None:
+    ext = extension()
+    cpu = {
+        "device_type": "cpu",
+        "gpu_name": None,
+        "torch_version": "2.13.0+cpu",
+        "python_version": "3.11.7",
+        "date": "2026-11-30T00:00:00Z",
+        "notebook_cells": {"passed": 1, "failed": 0},
+        "notebooks": {},
+        "unit_tests": {"passed": 1, "failed": 0},
+        "content_hash": "sha256:now",
+    }
+    (tmp_path / "cpu.json").write_text(json.dumps(cpu), encoding="utf-8")
+    footer = ext.footer_html(tmp_path, "sha256:now")
+    assert "CPU with PyTorch 2.13.0+cpu" in footer
+    assert "No GPU run is published" in footer
+    assert "stale" not in footer
+    assert unverified_claims(footer, {"cpu"}, {"2.13.0+cpu"}) == []
+    assert "stale" in ext.footer_html(tmp_path, "sha256:later")
+    cuda = {
+        **cpu,
+        "device_type": "cuda",
+        "gpu_name": "NVIDIA H200",
+        "torch_version": "2.13.0+cu130",
+    }
+    (tmp_path / "cuda-nvidia-h200.json").write_text(json.dumps(cuda), encoding="utf-8")
+    footer = ext.footer_html(tmp_path, "sha256:now")
+    assert "CUDA (NVIDIA H200) with PyTorch 2.13.0+cu130" in footer
+    assert "No GPU run" not in footer
+    (tmp_path / "cpu.json").unlink()
+    (tmp_path / "cuda-nvidia-h200.json").unlink()
+    assert "No verified run of this book is published yet" in ext.footer_html(tmp_path, None)
