@@ -20,23 +20,24 @@ CH1 = "chapter 1 (notebooks/01-gather.ipynb)"
 CH2 = "chapter 2 (notebooks/02-take-along-dim.ipynb)"
 CH3 = "chapter 3 (notebooks/03-argmax-coordinates.ipynb)"
 CH5 = "chapter 5 (notebooks/05-no-grad.ipynb)"
+CH6 = "chapter 6 (notebooks/06-hooks.ipynb)"
 
 ALL = ("2.9.1", "2.11.0", "2.12.1", "2.13.0", "2.14.1")
 
 TAKE_ALONG_DIM_WRAPS_PAST_THE_END = Pin(
     "torch.take_along_dim(x, i, dim) with an index past the end of dim wraps it modulo the size",
-    since="2.13",
-    seen=("2.13.0", "2.14.1"),
-    seen_not=("2.9.1", "2.11.0", "2.12.1"),
+    since="2.11",
+    seen=("2.11.0", "2.12.1", "2.13.0", "2.14.1"),
+    seen_not=("2.9.1",),
     otherwise="it raises RuntimeError 'index 4 is out of bounds for dimension 1 with size 4'",
     revise=f"{CH2}, 'Error gallery' (tad-out-of-range) and the cheat sheet's take_along_dim line",
 )
 TAKE_ALONG_DIM_COUNTS_NEGATIVE_FROM_THE_END = Pin(
     "torch.take_along_dim(x, i, dim) with an index in -size..-1 reads from the end, like "
     "numpy.take_along_axis",
-    since="2.13",
-    seen=("2.13.0", "2.14.1"),
-    seen_not=("2.9.1", "2.11.0", "2.12.1"),
+    since="2.11",
+    seen=("2.11.0", "2.12.1", "2.13.0", "2.14.1"),
+    seen_not=("2.9.1",),
     otherwise="it raises RuntimeError 'index -1 is out of bounds for dimension 1 with size 4'",
     revise=f"{CH2}, 'Shape rules' (tad-shape-rules) and 'Error gallery' (tad-out-of-range)",
 )
@@ -76,6 +77,49 @@ FORWARD_AD_UNDER_NO_GRAD_AND_INFERENCE_MODE = Pin(
     "forward-mode AD computes a tangent under no_grad but not under inference_mode",
     seen=ALL,
     revise=f"{CH5}, 'Which switch does what' (nograd-rules)",
+)
+
+TAKE_ALONG_DIM_INTO_AN_EMPTY_DIM = Pin(
+    "torch.take_along_dim(x, i, dim) into a dim of size 0 raises RuntimeError "
+    "'ZeroDivisionError' (the index is taken modulo the size)",
+    since=TAKE_ALONG_DIM_WRAPS_PAST_THE_END.since,
+    seen=TAKE_ALONG_DIM_WRAPS_PAST_THE_END.seen,
+    seen_not=TAKE_ALONG_DIM_WRAPS_PAST_THE_END.seen_not,
+    otherwise="it raises 'index 0 is out of bounds for dimension 1 with size 0'",
+    revise=f"{CH2}, 'Error gallery' (tad-errors)",
+)
+TAKE_ALONG_DIM_RUNS_A_REMAINDER = Pin(
+    "torch.take_along_dim(x, i, dim) runs aten.remainder on the broadcast index before gather",
+    since=TAKE_ALONG_DIM_WRAPS_PAST_THE_END.since,
+    seen=TAKE_ALONG_DIM_WRAPS_PAST_THE_END.seen,
+    seen_not=TAKE_ALONG_DIM_WRAPS_PAST_THE_END.seen_not,
+    otherwise="it runs expand, expand, gather",
+    revise=f"{CH2}, 'Shape rules' (the cell that lists the ATen ops)",
+)
+HOOK_VIEW_ERROR_NAMES_BACKWARD_HOOK_FUNCTION = Pin(
+    "an in-place op on the output of a module with a full backward hook raises 'Output 0 of "
+    "BackwardHookFunction is a view ...' (the node is named BackwardHookFunction)",
+    since="2.13",
+    seen=("2.13.0", "2.14.1"),
+    seen_not=("2.9.1", "2.11.0", "2.12.1"),
+    otherwise="the message names BackwardHookFunctionBackward",
+    revise=f"{CH6}, 'Error gallery' (the full backward hook and ReLU(inplace=True))",
+)
+INPLACE_ERROR_NAMES_THE_FORWARD_OP = Pin(
+    "modifying a saved output in place names the op in the backward error as 'output 0 of Tanh'",
+    since="2.13",
+    seen=("2.13.0", "2.14.1"),
+    seen_not=("2.9.1", "2.11.0", "2.12.1"),
+    otherwise="the message names the backward node, 'output 0 of TanhBackward0'",
+    revise=f"{CH6}, 'Error gallery' (the forward hook that doubles its output in place)",
+)
+ANOMALY_HINT_NAMES_CHECK_NAN = Pin(
+    "the in-place error's hint reads 'torch.autograd.set_detect_anomaly(True, check_nan=False)'",
+    since="2.11",
+    seen=("2.11.0", "2.12.1", "2.13.0", "2.14.1"),
+    seen_not=("2.9.1",),
+    otherwise="the hint reads 'torch.autograd.set_detect_anomaly(True)'",
+    revise=f"{CH6}, 'Error gallery' (the forward hook that doubles its output in place)",
 )
 
 X = [[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]
@@ -190,6 +234,58 @@ def test_forward_ad_under_no_grad_and_inference_mode():
     if under_no_grad is not None:
         assert under_no_grad.tolist() == [2.0, 4.0]  # d(x*x) = 2x * tangent
     FORWARD_AD_UNDER_NO_GRAD_AND_INFERENCE_MODE.check(differs)
+
+
+def test_take_along_dim_into_an_empty_dim():
+    returned, message = observe(
+        lambda: torch.take_along_dim(torch.zeros(2, 0), torch.zeros(2, 1, dtype=torch.long), dim=1)
+    )
+    assert not returned  # every release raises; which error is release-dependent
+    zero_division = message == "ZeroDivisionError"
+    if not zero_division:
+        assert "index 0 is out of bounds for dimension 1 with size 0" in message
+    TAKE_ALONG_DIM_INTO_AN_EMPTY_DIM.check(zero_division)
+
+
+def test_take_along_dim_runs_a_remainder():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Ops(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.names = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.names.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    with Ops() as ops:
+        torch.take_along_dim(torch.zeros(2, 5, 3), torch.tensor([[[4]], [[1]]]), dim=1)
+    assert ops.names[-1] == "aten.gather.default"
+    TAKE_ALONG_DIM_RUNS_A_REMAINDER.check("aten.remainder.Scalar" in ops.names)
+
+
+def test_the_hook_view_error_names_the_node():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(inplace=True))
+    net[0].register_full_backward_hook(lambda module, grad_input, grad_output: None)
+    returned, message = observe(lambda: net(torch.ones(1, 3)))
+    assert not returned
+    assert "is a view and is being modified inplace" in message
+    HOOK_VIEW_ERROR_NAMES_BACKWARD_HOOK_FUNCTION.check(
+        message.startswith("Output 0 of BackwardHookFunction is a view")
+    )
+
+
+def test_the_inplace_error_names_the_op_and_the_anomaly_hint():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh())
+    net[1].register_forward_hook(lambda module, args, output: output.mul_(2))
+    returned, message = observe(lambda: net(torch.ones(1, 3)).sum().backward())
+    assert not returned
+    assert "modified by an inplace operation" in message
+    INPLACE_ERROR_NAMES_THE_FORWARD_OP.check("which is output 0 of Tanh," in message)
+    ANOMALY_HINT_NAMES_CHECK_NAN.check(
+        message.endswith("set_detect_anomaly(True, check_nan=False).")
+    )
 
 
 def test_a_pin_fails_naming_the_section_to_revise():
