@@ -3,6 +3,7 @@
 Per PyTorch release of the version matrix, the cells of each chapter that matched the
 stored outputs, and the numbers of those that did not. Read by snippets.versions."""
 
+# fmt: off
 MATRIX = {'content_hash': 'sha256:9dc28da0726c8195e6ae843553f04a3bb3f875e2c8635fe9347833d7b85c5892',
  'date': '2026-11-30T06:05:56Z',
  'pin': '2.13.0',
@@ -82,3 +83,4 @@ MATRIX = {'content_hash': 'sha256:9dc28da0726c8195e6ae843553f04a3bb3f875e2c8635f
                                                   'matched': 53}},
                         'status': 'ran',
                         'torch_version': '2.9.1+cu128'}}}
+# fmt: on
