@@ -279,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = args.releases.split(",") if args.releases else releases()
     started = time.time()
-    previous = load_previous().get("releases", {})
+    last = load_previous()
+    previous = last.get("releases", {})
     results: dict[str, Any] = {}
     say(f"releases: {', '.join(chosen)}; chapters: {', '.join(chapters())}")
     for index, release in enumerate(chosen, 1):
@@ -311,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "python_version": platform.python_version(),
         "device_type": "cpu",
-        "duration_s": round(time.time() - started),
+        # how long the last real run took (a --publish-only run keeps it)
+        "duration_s": last.get("duration_s") if args.publish_only else round(time.time() - started),
         "requirements_sha256": hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12],
         "releases": ordered,
     }
