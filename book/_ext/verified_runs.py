@@ -259,6 +259,10 @@ class VerifiedRuns(SphinxDirective):
 # --- The version matrix ----------------------------------------------------------------------
 
 
+# Long differing outputs scroll inside their cell instead of widening the table.
+PRE = '<pre style="max-width: 36rem; max-height: 24rem; overflow: auto">'
+
+
 def _fraction(entry: dict[str, Any]) -> str:
     return f"{entry['matched']}/{entry['cells']}"
 
@@ -290,7 +294,7 @@ def matrix_html(matrix: dict[str, Any], now: str | None) -> str:
     rows = []
     for chapter in matrix["chapters"]:
         cells = [f"<td>{esc(chapter)}</td>"]
-        for release, entry in releases:
+        for _release, entry in releases:
             nb = entry.get("notebooks", {}).get(chapter) if entry.get("status") == "ran" else None
             if nb is None:
                 cells.append('<td class="verified-cell verified-not-run">not run</td>')
@@ -303,7 +307,7 @@ def matrix_html(matrix: dict[str, Any], now: str | None) -> str:
             )
             cells.append(
                 '<td class="verified-cell verified-differ"><details>'
-                f"<summary>{esc(_fraction(nb))}</summary><pre>{esc(details)}</pre></details></td>"
+                f"<summary>{esc(_fraction(nb))}</summary>{PRE}{esc(details)}</pre></details></td>"
             )
         rows.append('<tr class="verified-matrix-chapter">' + "".join(cells) + "</tr>")
     pins = ["<td>behaviour pins (<code>test_pytorch_*</code>)</td>"]
@@ -323,11 +327,12 @@ def matrix_html(matrix: dict[str, Any], now: str | None) -> str:
         )
         pins.append(
             '<td class="verified-cell verified-differ"><details>'
-            f"<summary>{esc(text)}</summary><pre>{esc(details)}</pre></details></td>"
+            f"<summary>{esc(text)}</summary>{PRE}{esc(details)}</pre></details></td>"
         )
     rows.append('<tr class="verified-matrix-pins">' + "".join(pins) + "</tr>")
     return (
-        '<div class="verified-matrix-wrapper"><table class="table verified-matrix">'
+        '<div class="verified-matrix-wrapper" style="overflow-x: auto">'
+        '<table class="table verified-matrix">'
         f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
