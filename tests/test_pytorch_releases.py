@@ -22,12 +22,12 @@ CH3 = "chapter 3 (notebooks/03-argmax-coordinates.ipynb)"
 CH5 = "chapter 5 (notebooks/05-no-grad.ipynb)"
 CH6 = "chapter 6 (notebooks/06-hooks.ipynb)"
 
-ALL = ("2.9.1", "2.11.0", "2.12.1", "2.13.0", "2.14.1")
+ALL = ("2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.13.0", "2.14.1")
 
 TAKE_ALONG_DIM_WRAPS_PAST_THE_END = Pin(
     "torch.take_along_dim(x, i, dim) with an index past the end of dim wraps it modulo the size",
-    since="2.11",
-    seen=("2.11.0", "2.12.1", "2.13.0", "2.14.1"),
+    since="2.10",
+    seen=("2.10.0", "2.11.0", "2.12.1", "2.13.0", "2.14.1"),
     seen_not=("2.9.1",),
     otherwise="it raises RuntimeError 'index 4 is out of bounds for dimension 1 with size 4'",
     revise=f"{CH2}, 'Error gallery' (tad-out-of-range) and the cheat sheet's take_along_dim line",
@@ -35,8 +35,8 @@ TAKE_ALONG_DIM_WRAPS_PAST_THE_END = Pin(
 TAKE_ALONG_DIM_COUNTS_NEGATIVE_FROM_THE_END = Pin(
     "torch.take_along_dim(x, i, dim) with an index in -size..-1 reads from the end, like "
     "numpy.take_along_axis",
-    since="2.11",
-    seen=("2.11.0", "2.12.1", "2.13.0", "2.14.1"),
+    since="2.10",
+    seen=("2.10.0", "2.11.0", "2.12.1", "2.13.0", "2.14.1"),
     seen_not=("2.9.1",),
     otherwise="it raises RuntimeError 'index -1 is out of bounds for dimension 1 with size 4'",
     revise=f"{CH2}, 'Shape rules' (tad-shape-rules) and 'Error gallery' (tad-out-of-range)",
@@ -101,7 +101,7 @@ HOOK_VIEW_ERROR_NAMES_BACKWARD_HOOK_FUNCTION = Pin(
     "BackwardHookFunction is a view ...' (the node is named BackwardHookFunction)",
     since="2.13",
     seen=("2.13.0", "2.14.1"),
-    seen_not=("2.9.1", "2.11.0", "2.12.1"),
+    seen_not=("2.9.1", "2.10.0", "2.11.0", "2.12.1"),
     otherwise="the message names BackwardHookFunctionBackward",
     revise=f"{CH6}, 'Error gallery' (the full backward hook and ReLU(inplace=True))",
 )
@@ -109,7 +109,7 @@ INPLACE_ERROR_NAMES_THE_FORWARD_OP = Pin(
     "modifying a saved output in place names the op in the backward error as 'output 0 of Tanh'",
     since="2.13",
     seen=("2.13.0", "2.14.1"),
-    seen_not=("2.9.1", "2.11.0", "2.12.1"),
+    seen_not=("2.9.1", "2.10.0", "2.11.0", "2.12.1"),
     otherwise="the message names the backward node, 'output 0 of TanhBackward0'",
     revise=f"{CH6}, 'Error gallery' (the forward hook that doubles its output in place)",
 )
@@ -117,7 +117,7 @@ ANOMALY_HINT_NAMES_CHECK_NAN = Pin(
     "the in-place error's hint reads 'torch.autograd.set_detect_anomaly(True, check_nan=False)'",
     since="2.11",
     seen=("2.11.0", "2.12.1", "2.13.0", "2.14.1"),
-    seen_not=("2.9.1",),
+    seen_not=("2.9.1", "2.10.0"),
     otherwise="the hint reads 'torch.autograd.set_detect_anomaly(True)'",
     revise=f"{CH6}, 'Error gallery' (the forward hook that doubles its output in place)",
 )
