@@ -11,7 +11,7 @@ compares the notebooks on other releases (the line differs there by design).
 >>> print(about_pytorch("01-gather", version="2.13.0+cpu", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.13.0: the release the book's stored outputs were made and verified with.
 >>> print(about_pytorch("01-gather", version="2.9.1", matrix=_SAMPLE))
-This notebook runs on PyTorch 2.9.1: in the book's version matrix, 2 of this chapter's 42 cells print something else there (cells 14, 21; see the page "Verified on").
+This notebook runs on PyTorch 2.9.1: in the book's version matrix, 2 of this chapter's 42 code cells print something else there ([14], [21]; see the page "Verified on").
 >>> print(about_pytorch("01-gather", version="2.14.1+cu128", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.14.1: in the book's version matrix, every cell of this chapter prints what the book shows.
 >>> print(about_pytorch("01-gather", version="2.6.0", matrix=_SAMPLE))
@@ -95,10 +95,10 @@ def about_pytorch(
     entry = chapters[chapter]
     if not entry["differ"]:
         return f"{start}: in the book's version matrix, every cell of this chapter prints what the book shows."
-    cells = ", ".join(str(c) for c in entry["differ"])
+    cells = ", ".join(f"[{c}]" for c in entry["differ"])
     return (
         f"{start}: in the book's version matrix, {len(entry['differ'])} of this chapter's "
-        f"{entry['cells']} cells print something else there (cells {cells}; "
+        f"{entry['cells']} code cells print something else there ({cells}; "
         'see the page "Verified on").'
     )
 

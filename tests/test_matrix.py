@@ -92,7 +92,9 @@ def test_versions_reports_each_release_as_the_matrix_found_it() -> None:
             if release == data["pin"]:
                 assert "the release the book's stored outputs were made" in line
             elif nb["differ"]:
-                assert f"{len(nb['differ'])} of this chapter's {nb['cells']} cells" in line
+                assert f"{len(nb['differ'])} of this chapter's {nb['cells']} code cells" in line
+                for difference in nb["differ"]:
+                    assert f"[{difference['code_cell']}]" in line
             else:
                 assert "every cell of this chapter prints what the book shows" in line
     assert "not in the book's version matrix" in versions.about_pytorch("01-gather", "1.13.1")

@@ -217,6 +217,10 @@ def cleaned(result: dict[str, Any]) -> dict[str, Any]:
     for notebook in result.get("notebooks", {}).values():
         for difference in notebook["differ"]:
             difference["lines"] = [without_paths(line) for line in difference["lines"]]
+            # nbval's "Cell N" counts code cells from 0; readers see them from 1 (the stored
+            # execution counts are 1, 2, 3, ...: tests/test_notebooks.py checks it).
+            if difference.get("cell") is not None:
+                difference["code_cell"] = difference["cell"] + 1
     for pin in result.get("pins", {}).values():
         if "message" in pin:
             pin["message"] = [without_paths(line) for line in pin["message"]]
@@ -248,7 +252,7 @@ def summary(matrix: dict[str, Any]) -> dict[str, Any]:
                 name: {
                     "cells": nb["cells"],
                     "matched": nb["matched"],
-                    "differ": [d["cell"] for d in nb["differ"]],
+                    "differ": [d.get("code_cell", d["cell"]) for d in nb["differ"]],
                 }
                 for name, nb in entry["notebooks"].items()
             },

@@ -303,7 +303,9 @@ def matrix_html(matrix: dict[str, Any], now: str | None) -> str:
                 cells.append(f'<td class="verified-cell verified-match">{esc(_fraction(nb))}</td>')
                 continue
             details = "\n\n".join(
-                f"Cell {d['cell']}:\n" + "\n".join(d["lines"]) for d in nb["differ"]
+                f"Code cell {d.get('code_cell', d['cell'])} (nbval's Cell {d['cell']}):\n"
+                + "\n".join(d["lines"])
+                for d in nb["differ"]
             )
             cells.append(
                 '<td class="verified-cell verified-differ"><details>'

@@ -167,7 +167,10 @@ def test_matrix_renders_every_release_and_chapter(site_build: str) -> None:
             assert text.startswith(f"{nb['matched']}/{nb['cells']}"), (release, chapter, text)
             for difference in nb["differ"]:
                 differing += 1
-                assert f"Cell {difference['cell']}:" in text
+                assert (
+                    f"Code cell {difference['code_cell']} (nbval's Cell {difference['cell']}):"
+                    in text
+                )
     # each chapter entry with differences is one <details> (plus one per failing pin column)
     chapters_differing = sum(
         1
@@ -438,8 +441,8 @@ def test_matrix_html_shows_fractions_details_and_staleness() -> None:
     assert page.cells == [
         ["42/42", "not run", "42/42"],
         [
-            "51/53 Cell 25: RuntimeError: index 3 is out of bounds Cell 28: - ZeroDivisionError "
-            "+ index 0 <is>",
+            "51/53 Code cell 25 (nbval's Cell 25): RuntimeError: index 3 is out of bounds "
+            "Code cell 28 (nbval's Cell 28): - ZeroDivisionError + index 0 <is>",
             "not run",
             "not run",
         ],
