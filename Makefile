@@ -10,7 +10,7 @@ JOBS   ?= 2
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k gather"
 PYTEST_ARGS ?=
 
-.PHONY: help book test lint cpu cuda site outputs serve lab publish-report clean
+.PHONY: help book test lint cpu cuda site outputs serve lab publish-report matrix clean
 
 help:
 	@echo "make book      build the site into _build/html (warnings are errors)"
@@ -19,6 +19,7 @@ help:
 	@echo "make serve     serve _build/html on http://localhost:$(PORT)"
 	@echo "make lab       open the chapter notebooks in JupyterLab (this project's environment)"
 	@echo "make publish-report  copy the reports of passing runs into book/verified/"
+	@echo "make matrix    every chapter on each PyTorch release of tools/matrix.py (downloads GBs)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,6 +78,15 @@ lab: $(STAMP)
 REPORTS ?= _build/reports
 publish-report: $(STAMP)
 	$(PY) -m tests.report_plugin publish --from $(REPORTS)
+
+# The version matrix (not part of make test: it downloads several GB): a virtual environment per
+# PyTorch release under _build/matrix/ (kept, so a re-run only re-runs the tests), strict nbval
+# on every chapter and the behaviour pins; results in book/verified/matrix.json and
+# snippets/matrix_data.py. The releases are listed once, in tools/matrix.py;
+# make matrix MATRIX_ARGS="--releases 2.14.1" runs some of them.
+MATRIX_ARGS ?=
+matrix:
+	$(PYTHON) tools/matrix.py $(MATRIX_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

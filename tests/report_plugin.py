@@ -5,8 +5,15 @@ end of a run that checked notebook cells or unit tests, it writes
 ``_build/reports/<device>.json`` (``cpu.json``, ``cuda.json``; the folder is ``$BOOK_REPORT_DIR``
 when that is set): the device the run used (and the GPU's name), the PyTorch and Python
 versions, how many notebook cells nbval compared and how many passed, the unit-test counts,
-the commit and the date. Site tests (marker ``site``) are not counted, and a run of site tests
-alone writes nothing. Under pytest-xdist only the controller writes.
+the content hash of ``notebooks/`` and ``snippets/`` (``tools/content_hash.py``: what the run
+verified, which the page compares with what the book is built from), the commit (for reference)
+and the date. Site tests (marker ``site``) are not counted, and a run of site tests alone writes
+nothing. Under pytest-xdist only the controller writes.
+
+Only a run that passed writes ``<device>.json``. A run that failed writes its report to
+``failed/<device>.json`` instead and removes ``<device>.json`` (an earlier pass no longer
+describes the tree), and a run whose device could not be resolved (``TORCH_DEVICE=cuda`` on a
+machine without a GPU) writes nothing: publishing never trips over the report of a failed run.
 
 ``make publish-report`` (``python -m tests.report_plugin publish``) copies the reports of runs
 that passed into ``book/verified/``; the page "Verified on" is rendered from those files at
@@ -30,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tools.content_hash import content_hash
 
 SCHEMA = 1
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,13 +168,10 @@ class Recorder:
         if not self.outcomes or int(exitstatus) not in (0, 1):
             return  # nothing ran, or the run was interrupted or broken
         report = self.build(int(exitstatus))
-        folder = report_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{report['device_type']}.json"
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        path, note = write_report(report, report_dir())
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"book report: {path}")
+            reporter.write_line(f"book report: {path}" if path else f"book report: {note}")
 
     def build(self, exitstatus: int) -> dict[str, Any]:
         cells: Counter[str] = Counter()
@@ -185,6 +191,7 @@ class Recorder:
             "platform": platform.platform(terse=True),
             "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(time.time() - self.started, 1),
+            "content_hash": content_hash(ROOT),
             **git_commit(),
             "exit_status": exitstatus,
             "pytest_args": [str(a) for a in self.config.invocation_params.args],
@@ -195,6 +202,29 @@ class Recorder:
             },
             "unit_tests": {k: units[k] for k in OUTCOMES},
         }
+
+
+def write_report(report: dict[str, Any], folder: Path) -> tuple[Path | None, str]:
+    """Write ``report`` where it belongs; return its path (None if not written) and why.
+
+    - device not resolved: nothing is written (there is no device to name the file after);
+    - the run passed: ``folder/<device>.json``;
+    - the run failed: ``folder/failed/<device>.json``, and ``folder/<device>.json`` is removed
+      (and the other way round: a pass removes ``failed/<device>.json``).
+    """
+    device = report.get("device_type")
+    if device not in ("cpu", "cuda"):
+        error = report.get("device_error") or f"device {device!r}"
+        return None, f"no report written: the device could not be resolved ({error})"
+    passed = report.get("exit_status") == 0
+    target = folder if passed else folder / "failed"
+    target.mkdir(parents=True, exist_ok=True)
+    # Only the latest run of a device counts: a pass clears an earlier failure, and the other way.
+    stale = folder / (f"failed/{device}.json" if passed else f"{device}.json")
+    stale.unlink(missing_ok=True)
+    path = target / f"{device}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return path, "passed" if passed else "failed"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -242,25 +272,42 @@ def publishable(report: dict[str, Any], notebooks: list[str]) -> str | None:
 
 
 def publish(source: Path, target: Path = PUBLISHED_DIR) -> int:
-    """Copy each passing report in ``source`` to ``target/<run id>.json``; 1 if any was refused."""
+    """Copy each passing report in ``source`` to ``target/<run id>.json``.
+
+    Reports of failed runs (``source/failed/``) are named, never published. Returns 0 when at
+    least one report was published, 1 when none was (a refused report is named either way).
+    """
+    failed = sorted((source / "failed").glob("*.json"))
+    for path in failed:
+        print(f"publish-report: not publishing {path}: the run failed")
     reports = sorted(source.glob("*.json"))
     if not reports:
-        print(f"publish-report: no report in {source}: run `make test` (or make cpu) first")
+        print(f"publish-report: no passing report in {source}: run `make test` (or make cpu) first")
         return 1
     target.mkdir(parents=True, exist_ok=True)
-    status = 0
+    published = 0
+    current = content_hash(ROOT)
     for path in reports:
-        report = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            print(f"publish-report: not publishing {path}: not valid JSON ({exc})")
+            continue
         reason = publishable(report, chapter_notebooks())
         if reason:
             print(f"publish-report: not publishing {path}: {reason}")
-            status = 1
             continue
         dest = target / f"{run_id(report)}.json"
         shutil.copyfile(path, dest)
+        published += 1
         cells = report["notebook_cells"]["passed"]
         print(f"publish-report: {path} -> {dest} ({cells} cells passed)")
-    return status
+        if report.get("content_hash") != current:
+            print(
+                f"publish-report: note: {dest.name} verified other notebooks/helpers than these "
+                "(content hash differs); the page will mark it stale"
+            )
+    return 0 if published else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,16 +36,19 @@ def test_site_is_not_counted():
 """
 
 
-def run_sample(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+def run_sample(
+    tmp_path: Path, *args: str, device: str = "cpu", reports: Path | None = None
+) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run SAMPLE (one test fails) with the report plugin; the path of its (failed) report."""
     (tmp_path / "test_sample.py").write_text(SAMPLE, encoding="utf-8")
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\nmarkers =\n    site: sample\n", encoding="utf-8"
     )
-    reports = tmp_path / "reports"
+    reports = reports or tmp_path / "reports"
     env = {
         **os.environ,
         "BOOK_REPORT_DIR": str(reports),
-        "TORCH_DEVICE": "cpu",
+        "TORCH_DEVICE": device,
         "PYTHONPATH": str(ROOT),
     }
     env.pop("PYTEST_ADDOPTS", None)
@@ -67,7 +70,48 @@ def run_sample(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess,
         timeout=300,
         check=False,
     )
-    return proc, reports / "cpu.json"
+    return proc, reports / "failed" / "cpu.json"
+
+
+def publish(source: Path, target: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.report_plugin",
+            "publish",
+            "--from",
+            str(source),
+            "--to",
+            str(target),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def passing_report() -> dict:
+    """A report of a run that passed and compared every notebook (as the plugin writes it)."""
+    from tests.report_plugin import SCHEMA, chapter_notebooks
+    from tools.content_hash import content_hash
+
+    notebooks = {nb: {"passed": 2, "failed": 0, "skipped": 0} for nb in chapter_notebooks()}
+    return {
+        "schema": SCHEMA,
+        "device_type": "cpu",
+        "gpu_name": None,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "date": "2026-11-30T00:00:00Z",
+        "content_hash": content_hash(ROOT),
+        "exit_status": 0,
+        "notebook_cells": {"passed": 2 * len(notebooks), "failed": 0, "skipped": 0},
+        "notebooks": notebooks,
+        "unit_tests": {"passed": 1, "failed": 0, "skipped": 0},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +133,68 @@ def test_report_counts_the_run(xdist_run) -> None:
     assert report["unit_tests"] == {"passed": 1, "failed": 1, "skipped": 1}
     assert report["notebook_cells"] == {"passed": 0, "failed": 0, "skipped": 0}
     assert report["exit_status"] == 1
+    assert not (path.parent.parent / "cpu.json").exists()  # a failed run is never publishable
+
+
+def test_report_carries_the_content_hash(xdist_run) -> None:
+    from tools.content_hash import content_hash
+
+    _, path = xdist_run
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["content_hash"] == content_hash(ROOT)
+    assert report["content_hash"].startswith("sha256:")
+
+
+def test_content_hash_follows_notebooks_and_helpers(tmp_path: Path) -> None:
+    from tools.content_hash import content_hash
+
+    for folder in ("notebooks", "snippets", "book"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "notebooks" / "01-a.ipynb").write_text("{}", encoding="utf-8")
+    (tmp_path / "snippets" / "x.py").write_text("A = 1\n", encoding="utf-8")
+    first = content_hash(tmp_path)
+    (tmp_path / "book" / "page.md").write_text("prose", encoding="utf-8")  # not covered
+    (tmp_path / "snippets" / "matrix_data.py").write_text("MATRIX = {}", encoding="utf-8")
+    assert content_hash(tmp_path) == first
+    (tmp_path / "snippets" / "x.py").write_text("A = 2\n", encoding="utf-8")
+    second = content_hash(tmp_path)
+    assert second != first
+    (tmp_path / "notebooks" / "01-a.ipynb").write_text('{"cells": []}', encoding="utf-8")
+    assert content_hash(tmp_path) not in (first, second)
+
+
+def test_a_failed_cuda_attempt_leaves_nothing_for_publish_to_trip_over(tmp_path: Path) -> None:
+    """Issue 8: TORCH_DEVICE=cuda on a machine without that GPU used to leave unknown.json,
+    and `make publish-report` then published cpu.json and exited 1."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "cpu.json").write_text(json.dumps(passing_report()), encoding="utf-8")
+    proc, _ = run_sample(tmp_path, device="cuda:99", reports=reports)  # no machine has it
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "no report written: the device could not be resolved" in proc.stdout
+    assert sorted(p.name for p in reports.rglob("*.json")) == ["cpu.json"]
+    target = tmp_path / "published"
+    done = publish(reports, target)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [p.name for p in target.glob("*.json")] == ["cpu.json"]
+    assert "not publishing" not in done.stdout
+
+
+def test_a_pass_clears_an_earlier_failure_and_the_other_way(tmp_path: Path) -> None:
+    from tests.report_plugin import write_report
+
+    report = passing_report()
+    write_report({**report, "exit_status": 1}, tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")) == [
+        "failed/cpu.json"
+    ]
+    write_report(report, tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")] == ["cpu.json"]
+    write_report({**report, "exit_status": 1}, tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")] == [
+        "failed/cpu.json"
+    ]
+    assert write_report({**report, "device_type": "unknown"}, tmp_path)[0] is None
 
 
 def test_site_tests_alone_write_no_report(tmp_path: Path) -> None:
@@ -100,23 +206,7 @@ def test_site_tests_alone_write_no_report(tmp_path: Path) -> None:
 def test_publish_refuses_a_failed_run(xdist_run, tmp_path: Path) -> None:
     _, path = xdist_run
     target = tmp_path / "published"
-    publish = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.report_plugin",
-            "publish",
-            "--from",
-            str(path.parent),
-            "--to",
-            str(target),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert publish.returncode == 1
-    assert "the run failed" in publish.stdout
+    done = publish(path.parent.parent, target)
+    assert done.returncode == 1  # nothing was published
+    assert "the run failed" in done.stdout
     assert not list(target.glob("*.json"))
