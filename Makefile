@@ -37,8 +37,8 @@ test: lint cpu cuda site
 # The GitHub Actions workflows are linted offline: their schema (check-jsonschema's vendored
 # copy of GitHub's) and zizmor's audits (settings in .github/zizmor.yml).
 lint: $(STAMP)
-	$(PY) -m ruff check snippets tests notebooks book/_ext
-	$(PY) -m ruff format --check snippets tests book/_ext
+	$(PY) -m ruff check snippets tests tools notebooks book/_ext
+	$(PY) -m ruff format --check snippets tests tools book/_ext
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/zizmor --offline --no-progress --quiet .github/workflows
 
