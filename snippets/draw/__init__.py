@@ -1,0 +1,65 @@
+"""Pictures of tensors, drawn from the very tensors a chapter uses, as plain SVG.
+
+``canvas`` holds the ``Figure`` (one or more SVG panels with ``rect``, ``path``, ``circle`` and
+``text`` primitives), the palette and the text-width model; ``flow`` the input -> output ->
+arrows layout that ``gather``, ``take_along_dim`` and ``argmax_along`` share; one module per
+figure. The SVG is written by hand rather than by matplotlib, so it is byte-for-byte the same on
+every machine and device (figures are drawn from ``.cpu()`` values): nbval compares it in full,
+and the tests read the figure's content back (which input cell each output cell came from, its
+colour, where every text and arrow lies) from the SVG itself.
+
+In a notebook a figure shows as HTML: its panels, each its own SVG with alt text generated from
+the tensors, in a row that wraps on a narrow screen, and its rule as a caption.
+
+>>> import torch
+>>> fig = gather(torch.tensor([[10, 20, 30], [40, 50, 60]]), 1, torch.tensor([[0, 2], [1, 0]]))
+>>> fig.cell("output", (0, 1)).text, fig.cell("output", (0, 1)).source
+('30', (0, 2))
+>>> fig.svg().startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+True
+"""
+
+from snippets.draw.argmax import argmax_along
+from snippets.draw.autograd import AutogradGraph, autograd_graph
+from snippets.draw.broadcast import BROADCAST_OPS, broadcast
+from snippets.draw.canvas import (
+    INK,
+    MUTED,
+    NEUTRAL,
+    PALETTE,
+    Cell,
+    Figure,
+    Link,
+    Panel,
+    format_value,
+    text_box,
+    text_width,
+)
+from snippets.draw.gather import gather
+from snippets.draw.hooks import HOOK_STYLE, HookTimeline, hook_colour, hook_timeline
+from snippets.draw.take_along_dim import take_along_dim
+
+__all__ = [
+    "BROADCAST_OPS",
+    "HOOK_STYLE",
+    "INK",
+    "MUTED",
+    "NEUTRAL",
+    "PALETTE",
+    "AutogradGraph",
+    "Cell",
+    "Figure",
+    "HookTimeline",
+    "Link",
+    "Panel",
+    "argmax_along",
+    "autograd_graph",
+    "broadcast",
+    "format_value",
+    "gather",
+    "hook_colour",
+    "hook_timeline",
+    "take_along_dim",
+    "text_box",
+    "text_width",
+]
