@@ -38,22 +38,35 @@ __all__ = [
 ENV_VAR = "TORCH_DEVICE"
 
 
-def resolve_device(name: str | None = None) -> torch.device:
+def resolve_device(name: str | torch.device | None = None) -> torch.device:
     """The device named by ``name`` (or by ``$TORCH_DEVICE`` when ``name`` is None).
 
-    An empty or missing name means CUDA when PyTorch sees a GPU, else the CPU. Asking for a
-    device that this machine does not have is an error, not a silent fallback: a test run that
-    was meant to check CUDA must not quietly check the CPU twice.
+    ``name`` is a string such as ``"cuda:0"`` or a ``torch.device``. An empty or missing name
+    means CUDA when PyTorch sees a GPU, else the CPU. Asking for a device that this machine does
+    not have is an error, not a silent fallback: a test run that was meant to check CUDA must
+    not quietly check the CPU twice.
 
     >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device(torch.device("cpu"))
     device(type='cpu')
     >>> resolve_device("tpu")
     Traceback (most recent call last):
     ...
     ValueError: TORCH_DEVICE='tpu' is not a device PyTorch knows (use cpu, cuda or cuda:N)
+    >>> resolve_device(0)
+    Traceback (most recent call last):
+    ...
+    TypeError: resolve_device: name must be a str, a torch.device or None, got int
     """
     if name is None:
         name = os.environ.get(ENV_VAR, "")
+    if isinstance(name, torch.device):
+        name = str(name)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"resolve_device: name must be a str, a torch.device or None, got {type(name).__name__}"
+        )
     name = name.strip()
     if not name:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -70,7 +83,10 @@ def resolve_device(name: str | None = None) -> torch.device:
             raise ValueError(
                 f"{ENV_VAR}={name!r} but only {torch.cuda.device_count()} CUDA device(s) exist"
             )
-    elif device.type != "cpu" and device.type != "mps":
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"{ENV_VAR}={name!r} but torch.backends.mps.is_available() is False")
+    elif device.type != "cpu":
         raise ValueError(f"{ENV_VAR}={name!r}: the book runs on cpu, cuda or mps only")
     return device
 
@@ -88,10 +104,19 @@ def setup(seed: int = 0) -> None:
     - the default print options (4 decimals), without scientific notation;
     - the global seed, for code that uses the default generator (model initialisation).
 
+    - in IPython (a notebook), short tracebacks: the exception type and message, without the
+      library frames and file paths behind them.
+
     >>> setup()
     >>> torch.are_deterministic_algorithms_enabled()
     True
+    >>> setup(1.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be an int, got float
     """
+    check_int(seed, "seed")
+    _short_tracebacks()
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -100,6 +125,17 @@ def setup(seed: int = 0) -> None:
     torch.backends.cudnn.deterministic = True
     torch.set_printoptions(profile="default", sci_mode=False)
     torch.manual_seed(seed)
+
+
+def _short_tracebacks() -> None:
+    """Show errors as ``Type: message`` in IPython; outside IPython do nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: its tracebacks are the caller's business
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "InteractiveTB"):
+        shell.InteractiveTB.set_mode("Minimal")
 
 
 def _generator(seed: int) -> torch.Generator:

@@ -24,7 +24,7 @@ import torch
 
 from snippets import reference
 from snippets.device import DEVICE
-from snippets.validate import shape_str
+from snippets.validate import check_int, shape_str
 
 __all__ = ["EXERCISES", "Exercise", "ExerciseFailed", "check", "register"]
 
@@ -62,13 +62,27 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
+def _values(values: Any) -> str:
+    """Nested lists as Python writes them, floats with 4 decimals (as PyTorch prints them)."""
+    if isinstance(values, list):
+        return "[" + ", ".join(_values(v) for v in values) + "]"
+    if isinstance(values, float):
+        return f"{values:.4f}"
+    return repr(values)
+
+
 def _describe(name: str, value: Any) -> str:
+    """``name: dtype shape``, and the values of a small tensor.
+
+    >>> print(_describe("x", torch.tensor([[0.123456, 2.0]])))
+    x: float32 (1, 2) = [[0.1235, 2.0000]]
+    """
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).removeprefix("torch.")
         layout = "" if value.is_contiguous() else ", non-contiguous"
         text = f"{name}: {dtype} {shape_str(value.shape)}{layout}"
         if value.numel() <= 12:
-            text += f" = {value.cpu().tolist()}"
+            text += f" = {_values(value.cpu().tolist())}"
         return text
     return f"{name} = {value!r}"
 
@@ -100,13 +114,26 @@ def check(
     """Run ``solution`` and the exercise's reference on random cases; raise on the first miss.
 
     Cases are made on the CPU from a generator seeded with ``seed`` and moved to ``DEVICE``,
-    so a failure names a case that you can rebuild and inspect.
+    so a failure names a case that you can rebuild and inspect. A stub that still raises
+    ``NotImplementedError`` is not a failure but work not done yet: ``check`` prints "not yet"
+    with the first case and returns, so "Run all" carries on past an unfinished exercise.
+
+    >>> def pick_per_column(x, rows):
+    ...     raise NotImplementedError("your code here")
+    >>> check(pick_per_column, "pick_per_column", n_cases=3)  # doctest: +ELLIPSIS
+    … pick_per_column: not yet. Your function raised NotImplementedError on case 1 of 3 (seed 0):
+    ...
+    >>> check(pick_per_column, "pick_per_column", n_cases=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_cases must be an int >= 1, got 0
     """
     if exercise not in EXERCISES:
         raise KeyError(f"no exercise named {exercise!r}; the exercises are {sorted(EXERCISES)}")
     ex = EXERCISES[exercise]
-    total = ex.n_cases if n_cases is None else n_cases
+    total = check_int(ex.n_cases if n_cases is None else n_cases, "n_cases", minimum=1)
     gen = torch.Generator(device="cpu").manual_seed(seed)
+    passed = 0
     for number in range(1, total + 1):
         args = tuple(a.to(DEVICE) if isinstance(a, torch.Tensor) else a for a in ex.make_case(gen))
         described = "\n".join(
@@ -117,6 +144,13 @@ def check(
         given = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
         try:
             actual = solution(*given)
+        except NotImplementedError:
+            print(
+                f"… {ex.name}: not yet. Your function raised NotImplementedError on case "
+                f"{number} of {total} (seed {seed}):\n{described}\n"
+                f"Write it (signature: {ex.signature}), then run this cell again."
+            )
+            return
         except Exception as err:  # the reader's code: report any error with the case
             raise ExerciseFailed(
                 f"{header}your function raised {type(err).__name__}: {err}"
@@ -126,7 +160,8 @@ def check(
             problem = ex.verify(given, actual)
         if problem is not None:
             raise ExerciseFailed(f"{header}{problem}\n(signature: {ex.signature})")
-    print(f"✓ {ex.name}: all {total} random cases match the reference.")
+        passed += 1
+    print(f"✓ {ex.name}: all {passed} random cases match the reference.")
 
 
 # ---------------------------------------------------------------------------------------------

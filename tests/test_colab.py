@@ -1,13 +1,15 @@
-"""The Colab bootstrap: the second cell of every chapter notebook.
+"""The bootstrap: the second cell of every chapter notebook.
 
-On Colab it installs the book's helpers from the repository and branch named in _config.yml
-(and warns when the runtime has no GPU); everywhere else it does nothing. Every notebook
-carries the same cell, byte for byte, hidden from the site (tag ``remove-cell``).
+Wherever the book's helpers (``snippets``) do not import, on Colab or in a downloaded notebook,
+it installs them from the repository and branch named in _config.yml; where they import it
+installs nothing. On Colab it also warns when the runtime has no GPU. Every notebook carries the
+same cell, byte for byte, hidden from the site (tag ``remove-cell``).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import re
 import subprocess
@@ -90,9 +92,23 @@ def test_bootstrap_installs_from_the_configured_repository() -> None:
     assert found.get("BOOK_BRANCH") == config["branch"]
 
 
-def run_bootstrap(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Execute the bootstrap with subprocess.run recorded instead of run; return its calls."""
+def run_bootstrap(
+    monkeypatch: pytest.MonkeyPatch, *, snippets_installed: bool = True
+) -> list[list[str]]:
+    """Execute the bootstrap with subprocess.run recorded instead of run; return its calls.
+
+    ``snippets_installed=False`` makes ``importlib.util.find_spec("snippets")`` answer None, as
+    in a fresh Colab runtime or a Python without the book's helpers.
+    """
     calls: list[list[str]] = []
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args, **kwargs):
+        if name == "snippets" and not snippets_installed:
+            return None
+        return real_find_spec(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
 
     def fake_run(args, *_, **__):
         calls.append(list(args))
@@ -103,22 +119,32 @@ def run_bootstrap(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return calls
 
 
-def test_bootstrap_does_nothing_outside_colab(monkeypatch, capsys) -> None:
+def assert_installs_the_book(calls: list[list[str]]) -> None:
+    config = repository_config()
+    assert len(calls) == 1, calls
+    assert calls[0][:4] == [sys.executable, "-m", "pip", "install"]
+    assert f"git+{config['url']}@{config['branch']}" in calls[0]
+
+
+def test_bootstrap_does_nothing_where_snippets_imports(monkeypatch, capsys) -> None:
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert run_bootstrap(monkeypatch) == []
     assert capsys.readouterr() == ("", "")
 
 
+def test_bootstrap_installs_the_helpers_outside_colab_when_missing(monkeypatch, capsys) -> None:
+    """A downloaded notebook, run in a Python without the book's helpers."""
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert_installs_the_book(run_bootstrap(monkeypatch, snippets_installed=False))
+    assert capsys.readouterr() == ("", "")
+
+
 @pytest.mark.parametrize("has_gpu", [False, True], ids=["no-gpu", "gpu"])
 def test_bootstrap_on_colab(monkeypatch, capsys, has_gpu: bool) -> None:
-    config = repository_config()
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: has_gpu)
-    calls = run_bootstrap(monkeypatch)
-    assert len(calls) == 1, calls
-    assert calls[0][:4] == [sys.executable, "-m", "pip", "install"]
-    assert f"git+{config['url']}@{config['branch']}" in calls[0]
+    assert_installs_the_book(run_bootstrap(monkeypatch, snippets_installed=False))
     out, err = capsys.readouterr()
     assert err == ""
     if has_gpu:

@@ -68,3 +68,46 @@ def test_setup_makes_runs_deterministic():
 
 def test_module_exports():
     assert set(device.__all__) >= {"DEVICE", "setup", "example", "example_ints", "example_normal"}
+
+
+def test_setup_refuses_a_seed_that_is_not_an_int():
+    with pytest.raises(TypeError, match="seed must be an int, got float"):
+        setup(1.5)
+    with pytest.raises(TypeError, match="seed must be an int, got bool"):
+        setup(True)
+
+
+def test_mps_without_mps_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"TORCH_DEVICE='mps' but torch.backends.mps.is_available"):
+        resolve_device("mps")
+
+
+def test_mps_is_accepted_when_present(monkeypatch):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("mps") == torch.device("mps")
+
+
+def test_a_torch_device_is_accepted():
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_a_name_of_another_type_is_a_type_error():
+    with pytest.raises(TypeError, match=r"name must be a str, a torch\.device or None, got int"):
+        resolve_device(0)
+
+
+def test_setup_shortens_tracebacks_in_ipython(monkeypatch):
+    """In IPython, setup() switches to the minimal traceback: the exception type and message."""
+    import types
+
+    import IPython
+
+    modes = []
+    shell = types.SimpleNamespace(InteractiveTB=types.SimpleNamespace(set_mode=modes.append))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    setup()
+    assert modes == ["Minimal"]
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # plain Python: nothing to set
+    setup()
+    assert modes == ["Minimal"]

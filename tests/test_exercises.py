@@ -84,3 +84,50 @@ def test_cases_cover_empty_and_non_contiguous_inputs():
     cases = [exercises.EXERCISES["pick_per_column"].make_case(gen) for _ in range(100)]
     assert any(x.numel() == 0 for x, _ in cases)
     assert any(not x.is_contiguous() for x, _ in cases)
+
+
+@pytest.mark.parametrize("n_cases", [0, -1])
+def test_no_cases_is_an_error_not_a_pass(n_cases):
+    with pytest.raises(ValueError, match=f"n_cases must be an int >= 1, got {n_cases}"):
+        check(GOOD["pick_per_column"], "pick_per_column", n_cases=n_cases)
+
+
+@pytest.mark.parametrize("n_cases", [1, 7, None])
+def test_the_count_printed_is_the_count_run(n_cases, capsys):
+    """check runs the solution on exactly n cases, and says n: not n - 1, not 0."""
+    calls = []
+
+    def counted(x, rows):
+        calls.append(1)
+        return GOOD["pick_per_column"](x, rows)
+
+    check(counted, "pick_per_column", n_cases=n_cases)
+    expected = EXERCISES["pick_per_column"].n_cases if n_cases is None else n_cases
+    assert len(calls) == expected
+    assert capsys.readouterr().out == (
+        f"✓ pick_per_column: all {expected} random cases match the reference.\n"
+    )
+
+
+def test_an_unfinished_stub_is_not_yet_with_the_first_case(capsys):
+    def pick_per_column(x, rows):
+        raise NotImplementedError("your code here")
+
+    check(pick_per_column, "pick_per_column", n_cases=5)  # returns: Run all carries on
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "… pick_per_column: not yet. Your function raised NotImplementedError on case 1 of 5"
+    )
+    assert "  x: float32" in out and "  rows: int64" in out
+    assert "then run this cell again" in out
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXERCISES.items() if e.verify is None))
+def test_the_reference_passes_its_own_check(name, capsys):
+    """An exercise checked on values alone can be passed: its reference is a right answer.
+
+    (Exercises with an extra requirement, ``verify``, ask for more than the loop reference
+    gives; their solutions are the hidden solution cells, which nbval runs with every notebook.)
+    """
+    check(EXERCISES[name].reference, name, n_cases=10)
+    assert capsys.readouterr().out.startswith(f"✓ {name}: all 10 random cases")

@@ -123,7 +123,6 @@ def test_errors_only_where_tagged(path):
 def test_outputs_are_safe_to_compare(path):
     svg = 0
     for cell in code_cells(load(path)):
-        ignored = "nbval-ignore-output" in tags(cell)
         for out in cell["outputs"]:
             data = out.get("data", {})
             assert "image/png" not in data, "figures are SVG (nbval does not compare PNG)"
@@ -135,24 +134,91 @@ def test_outputs_are_safe_to_compare(path):
                 # Pygments' traceback lexer, which renders error outputs in the book, cannot read
                 # non-ASCII characters after the exception line: the build would warn.
                 assert out["evalue"].isascii(), f"non-ASCII error message in:\n{text(cell)}"
-            if ignored:
-                continue
             for pattern, what in VOLATILE:
                 assert not re.search(pattern, output_text(out)), f"{what} in:\n{text(cell)}"
     assert svg >= 1, "every chapter has at least one figure"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_exercises_are_checked_with_hidden_solutions(path):
+def test_exercises_check_the_readers_function_then_a_hidden_solution(path):
+    """Stub, then check(stub) ("not yet"), then the hidden solution, which passes the same check.
+
+    Run all in the reader's copy tests the reader's own function; the solution has another name
+    (``solution_<name>``), so it never replaces the reader's attempt.
+    """
     cells = code_cells(load(path))
-    checks = [
-        c for c in cells if text(c).startswith("check(") and "raises-exception" not in tags(c)
-    ]
-    assert 2 <= len(checks) <= 4, "two to four auto-checked exercises"
-    for c in checks:
-        assert any("✓" in output_text(o) for o in c["outputs"]), text(c)
-    solutions = [c for c in cells if "hide-cell" in tags(c)]
-    assert len(solutions) >= len(checks)
+    checks = [i for i, c in enumerate(cells) if "exercise" in tags(c)]
+    assert 2 <= len(checks) <= 4, "two to four auto-checked exercises (tag exercise)"
+    for i in checks:
+        call = re.fullmatch(r'check\((\w+), "(\w+)"\)\s*', text(cells[i]))
+        assert call, f"an exercise cell is one check(name, exercise) call:\n{text(cells[i])}"
+        name, exercise = call.groups()
+        stub, solution = cells[i - 1], cells[i + 1]
+        assert re.search(rf"^def {name}\(", text(stub), re.MULTILINE), text(stub)
+        assert "NotImplementedError" in text(stub), "the cell before the check is the stub"
+        shown = "".join(output_text(o) for o in cells[i]["outputs"])
+        assert shown.startswith(f"… {exercise}: not yet."), shown
+        assert {"hide-cell", "solution"} <= set(tags(solution)), "the solution is hidden"
+        assert re.search(rf"^def solution_{name}\(", text(solution), re.MULTILINE)
+        assert text(solution).rstrip().endswith(f'check(solution_{name}, "{exercise}")')
+        passed = "".join(output_text(o) for o in solution["outputs"])
+        assert re.fullmatch(rf"✓ {exercise}: all \d+ random cases match the reference\.\n", passed)
+    solutions = [c for c in cells if "solution" in tags(c)]
+    assert len(solutions) == len(checks), "every solution follows its exercise's check"
+
+
+EXEMPT_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
+EXEMPT_TAGS = ("nbval-ignore-output", "nbval-skip")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_no_cell_is_exempt_from_comparison(path):
+    """nbval compares every cell: none is ignored, skipped or stored unrun."""
+    for cell in code_cells(load(path)):
+        source = text(cell)
+        exempt = [t for t in tags(cell) if t in EXEMPT_TAGS]
+        exempt += [m for m in EXEMPT_MARKERS if m in source]
+        assert not exempt, f"{exempt} exempts this cell from comparison:\n{source}"
+        if source.strip():
+            assert cell["execution_count"] is not None, f"stored unrun (not compared):\n{source}"
+
+
+# Paths of the machine that stored the outputs, and line references into the helpers' source
+# (stale as soon as a helper changes).
+MACHINE_PATHS = re.compile(r"/work/|/root/|/home/|/tmp/|/Users/|site-packages|\.venv|[A-Z]:\\")
+HELPER_LINES = re.compile(r"snippets[/\\]\w+\.py(:\d+|\"?, line \d+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def every_stored_text(cell: dict) -> list[str]:
+    """Everything a stored output holds, tracebacks included."""
+    found = []
+    for out in cell["outputs"]:
+        found.append(output_text(out))
+        found += [ANSI.sub("", line) for line in out.get("traceback", [])]
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_no_stored_output_shows_a_machine_path_or_a_helper_line(path):
+    for cell in code_cells(load(path)):
+        for shown in every_stored_text(cell):
+            assert not MACHINE_PATHS.search(shown), f"a path of this machine in:\n{shown[:500]}"
+            assert not HELPER_LINES.search(shown), f"a line number into snippets in:\n{shown[:500]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_error_cells_show_the_message_not_a_traceback(path):
+    """An error output is the exception type and message: at most one line per message line."""
+    for cell in code_cells(load(path)):
+        for out in cell["outputs"]:
+            if out["output_type"] != "error":
+                continue
+            shown = "\n".join(ANSI.sub("", line) for line in out["traceback"]).strip()
+            expected = f"{out['ename']}: {out['evalue']}".strip()
+            assert shown.endswith(expected), f"traceback does not end with the message:\n{shown}"
+            extra = shown[: -len(expected)].strip()
+            assert not extra, f"library frames above the message:\n{extra[:800]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -168,11 +234,41 @@ def test_summary_links_the_pytorch_reference(path):
 def test_tensor_reprs_print_the_same_on_cuda(path):
     problems = []
     for cell in code_cells(load(path)):
-        if "nbval-ignore-output" in tags(cell):
-            continue
         for out in cell["outputs"]:
             shown = out.get("data", {}).get("text/plain", "")
             shown = "".join(shown) if isinstance(shown, list) else shown
             for text_ in (shown, "".join(out.get("text", "")), out.get("evalue", "")):
                 problems += [f"{p}\n  in: {text(cell)[:80]!r}" for p in cuda_differences(text_)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_cells_build_tensors_with_plain_pytorch(path):
+    """A copied cell runs in the reader's own code: no book-only wrapper around literal data."""
+    for cell in code_cells(load(path))[1:]:  # the bootstrap cell installs, it builds nothing
+        found = re.search(r"(?<![\w.])example\(", text(cell))
+        assert not found, f"use torch.tensor(..., device=DEVICE), not example(...):\n{text(cell)}"
+
+
+# Phrases a reader cannot check: notes they never see, a GPU run that no report shows, and a
+# release-dependent behaviour stated for "the installed" PyTorch instead of named releases.
+UNCHECKABLE = [
+    (r"source notes", "notes the reader never sees"),
+    (r"GPU run", "a GPU run (say what the CUDA leg checks; the Verified on page lists runs)"),
+    (r"installed PyTorch", "the installed PyTorch (name the releases)"),
+    (r"since PyTorch 2\.x", "a release range that was not checked"),
+]
+PAGES = [
+    ROOT / "book" / f"{name}.md" for name in ("intro", "glossary", "cheatsheet", "misconceptions")
+]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + PAGES, ids=lambda p: p.name)
+def test_prose_makes_no_uncheckable_claim(path):
+    if path.suffix == ".ipynb":
+        prose = "\n".join(text(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    else:
+        prose = path.read_text(encoding="utf-8")
+    for pattern, what in UNCHECKABLE:
+        found = re.search(pattern, prose, re.IGNORECASE)
+        assert not found, f"{what}: ...{prose[max(found.start() - 80, 0) : found.end() + 80]}..."
