@@ -175,6 +175,9 @@ def nbytes(*tensors: torch.Tensor) -> int:
 def storage_nbytes(*tensors: torch.Tensor) -> int:
     """Bytes of memory behind the tensors: each distinct storage counted once.
 
+    On the ``meta`` device, where nothing is allocated, it is the memory the same tensors would
+    take on a real device.
+
     >>> a = torch.arange(5)
     >>> storage_nbytes(a.view(1, 5).expand(1000, 5)), nbytes(a.view(1, 5).expand(1000, 5))
     (40, 40000)
@@ -185,5 +188,7 @@ def storage_nbytes(*tensors: torch.Tensor) -> int:
     for i, t in enumerate(tensors):
         check_tensor(t, f"tensors[{i}]")
         storage = t.untyped_storage()
-        seen[(str(t.device), storage.data_ptr())] = storage.nbytes()
+        # a meta tensor has no memory, so every one has the address 0: tell them apart by
+        # their storage object (a view shares its base's)
+        seen[(str(t.device), storage.data_ptr() or storage._cdata)] = storage.nbytes()
     return sum(seen.values())

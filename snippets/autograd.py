@@ -151,10 +151,15 @@ def _tensors(value: Any) -> list[torch.Tensor]:
 
 
 def _storage_key(t: torch.Tensor) -> tuple[str, int] | None:
-    """Which memory ``t`` lives in (None for a tensor that holds none)."""
+    """Which memory ``t`` lives in (None for a tensor that holds none).
+
+    The address of the data, or, for a tensor without any (``meta``), the storage object
+    itself: every meta tensor has the address 0.
+    """
     if t.numel() == 0:
         return None
-    return str(t.device), t.untyped_storage().data_ptr()
+    storage = t.untyped_storage()
+    return str(t.device), storage.data_ptr() or storage._cdata
 
 
 def _view_key(t: torch.Tensor) -> tuple[Any, ...] | None:
@@ -186,23 +191,49 @@ class _Recorder(TorchFunctionMode):
         self.calls: list[_Call] = []
         self.stray: list[torch.Tensor] = []  # saved outside any recorded call
         self._current: _Call | None = None
-        self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, self._unpack)
+        self._ours: tuple[Callable[..., Any], Callable[..., Any]] | None = None
 
-    def _pack(self, t: torch.Tensor) -> torch.Tensor:
+    def _record(self, t: torch.Tensor) -> None:
         (self._current.saved if self._current is not None else self.stray).append(t)
-        return t
 
-    @staticmethod
-    def _unpack(t: torch.Tensor) -> torch.Tensor:
-        return t
+    def _hooks_over(
+        self, below: tuple[Callable[..., Any], Callable[..., Any]] | None
+    ) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        """A pack/unpack pair that records each saved tensor, then hands it to ``below`` (the
+        hooks that were in force, e.g. ``save_on_cpu``), so that those keep working."""
+        if below is None:
+
+            def pack(t: torch.Tensor) -> Any:
+                self._record(t)
+                return t
+
+            def unpack(packed: Any) -> Any:
+                return packed
+
+            return pack, unpack
+        below_pack, below_unpack = below
+
+        def pack_over(t: torch.Tensor) -> Any:
+            self._record(t)
+            return below_pack(t)
+
+        return pack_over, below_unpack
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         # The mode is switched off while ``func`` runs, so calls made inside it are not seen.
         kwargs = kwargs or {}
         call = _Call(_op_name(func), _tensors(args) + _tensors(kwargs), [])
         self._current = call
+        top = torch._C._autograd._top_saved_tensors_default_hooks(False)
+        # ``fn`` pushed saved-tensor hooks of its own (``with save_on_cpu(): ...``): they hide
+        # ours, so record on top of them for the length of this call
+        shadowed = top is not None and (self._ours is None or top[0] is not self._ours[0])
         try:
-            result = func(*args, **kwargs)
+            if shadowed:
+                with torch.autograd.graph.saved_tensors_hooks(*self._hooks_over(top)):
+                    result = func(*args, **kwargs)
+            else:
+                result = func(*args, **kwargs)
         finally:
             self._current = None
         call.outputs = _tensors(result)
@@ -211,11 +242,13 @@ class _Recorder(TorchFunctionMode):
         return result
 
     def __enter__(self) -> _Recorder:
-        self._hooks.__enter__()
+        # the caller's own hooks (if any) keep doing their work under ours
+        self._ours = self._hooks_over(torch._C._autograd._top_saved_tensors_default_hooks(False))
+        torch._C._autograd._push_saved_tensors_default_hooks(*self._ours)
         try:
             super().__enter__()
         except BaseException:
-            self._hooks.__exit__(None, None, None)
+            torch._C._autograd._pop_saved_tensors_default_hooks()
             raise
         return self
 
@@ -223,7 +256,7 @@ class _Recorder(TorchFunctionMode):
         try:
             super().__exit__(*exc)
         finally:
-            self._hooks.__exit__(*exc)
+            torch._C._autograd._pop_saved_tensors_default_hooks()
 
 
 def _parameters_of(fn: Callable[..., Any]) -> list[torch.Tensor]:
@@ -265,7 +298,11 @@ def saved_tensors_report(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> S
     """Run ``fn(*args, **kwargs)`` and report what autograd saved for backward.
 
     Grad mode is whatever it is where you call this: inside ``torch.no_grad()`` (or
-    ``inference_mode``) the report is empty. When ``fn`` is a module (or a method of one), its
+    ``inference_mode``) the report is empty. Saved-tensor hooks keep working: the caller's own
+    (``with torch.autograd.graph.save_on_cpu(): saved_tensors_report(...)``) still get every
+    saved tensor, and hooks that ``fn`` pushes itself do not hide the saves from the report;
+    either way it lists the tensors autograd handed to the hooks, before any of them moved
+    one elsewhere. When ``fn`` is a module (or a method of one), its
     parameters and buffers are recognised as such; tensors among ``args`` and ``kwargs`` are
     inputs; what ``fn`` returns is the output. The rest are activations.
 
@@ -438,13 +475,39 @@ def _check_same_tensors(ema_model: nn.Module, model: nn.Module, what: str) -> No
             )
 
 
+def _memory_of(t: torch.Tensor) -> tuple[str, int]:
+    storage = t.untyped_storage()
+    return str(t.device), storage.data_ptr() or storage._cdata
+
+
+def _check_no_shared_memory(ema_model: nn.Module, model: nn.Module) -> None:
+    """A ValueError when a parameter of ``ema_model`` lives in the memory of a tensor of
+    ``model``: updating it in place would change the live model (and read its own writes)."""
+    live = {}
+    for what in ("parameter", "buffer"):
+        for name, t in _named(model, what).items():
+            if t.numel():
+                live.setdefault(_memory_of(t), f"{what} {name!r}")
+    for name, e in ema_model.named_parameters():
+        owner = live.get(_memory_of(e)) if e.numel() else None
+        if owner is not None:
+            same = " (they are the same model)" if ema_model is model else ""
+            raise ValueError(
+                f"ema_model parameter {name!r} shares its memory with model {owner}{same}: "
+                "the update would overwrite the live weights. Make ema_model with "
+                "copy.deepcopy(model), not copy.copy or the model itself"
+            )
+
+
 def ema_update_(ema_model: nn.Module, model: nn.Module, decay: float) -> nn.Module:
     """``e ← decay * e + (1 - decay) * p`` for every parameter, in place; buffers are copied.
 
     Runs under ``torch.no_grad()``: the update is bookkeeping, not part of any loss, so it
     must not be recorded (and an in-place update of a leaf that requires grad is an error when
     grad mode is on). Returns ``ema_model``. Parameters are matched by name; a missing name or
-    a different shape, dtype or device is an error that names the parameter.
+    a different shape, dtype or device is an error that names the parameter, and so is an
+    ``ema_model`` parameter that shares memory with ``model`` (``ema_update_(m, m, 0.5)``, or
+    ``ema_model = copy.copy(model)``): updating it would change the live model.
 
     >>> from torch import nn
     >>> model, ema = nn.Linear(2, 1), nn.Linear(2, 1)
@@ -464,6 +527,7 @@ def ema_update_(ema_model: nn.Module, model: nn.Module, decay: float) -> nn.Modu
         raise ValueError(f"decay must be a number in [0, 1], got {decay!r}")
     _check_same_tensors(ema_model, model, "parameter")
     _check_same_tensors(ema_model, model, "buffer")
+    _check_no_shared_memory(ema_model, model)
     live_params, live_buffers = _named(model, "parameter"), _named(model, "buffer")
     with torch.no_grad():
         for name, e in ema_model.named_parameters():

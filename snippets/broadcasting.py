@@ -302,6 +302,7 @@ def broadcast_sources(
     """
     src = _as_shape(shape, 0, "shape")
     out = _as_shape(out_shape, 1, "out_shape")
+    device = _check_device(device)
     if len(src) > len(out):
         raise ValueError(
             f"shape {shape_str(src)} has more dims than out_shape {shape_str(out)}: broadcasting "
@@ -332,6 +333,18 @@ def broadcast_sources(
 # --- masks from arange comparisons ---------------------------------------------------------
 
 
+def _check_device(device: object) -> torch.device | None:
+    """``device`` as a ``torch.device`` (None stays None), or an error naming the argument."""
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)) or isinstance(device, bool):
+        raise TypeError(f"device must be a str or a torch.device, got {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device={device!r} is not a device: {err}") from None
+
+
 def _offsets(rows: int, cols: int, device: torch.device | str | None) -> torch.Tensor:
     """``j - i`` for every (i, j): a column of row numbers against a row of column numbers."""
     i = torch.arange(rows, device=device).unsqueeze(1)  # (rows, 1)
@@ -360,7 +373,9 @@ def triangular_mask(
     rows = check_int(rows, "rows", minimum=0)
     cols = rows if cols is None else check_int(cols, "cols", minimum=0)
     diagonal = check_int(diagonal, "diagonal")
-    offsets = _offsets(rows, cols, device)
+    if not isinstance(upper, bool):
+        raise TypeError(f"upper must be True or False, got {type(upper).__name__} {upper!r}")
+    offsets = _offsets(rows, cols, _check_device(device))
     return offsets >= diagonal if upper else offsets <= diagonal
 
 
@@ -373,6 +388,7 @@ def causal_mask(n: int, *, device: torch.device | str | None = None) -> torch.Te
     >>> torch.equal(causal_mask(5), torch.tril(torch.ones(5, 5, dtype=torch.bool)))
     True
     """
+    n = check_int(n, "n", minimum=0)
     return triangular_mask(n, diagonal=0, upper=False, device=device)
 
 
@@ -392,5 +408,5 @@ def band_mask(
     n = check_int(n, "n", minimum=0)
     below = check_int(below, "below")
     above = check_int(above, "above")
-    offsets = _offsets(n, n, device)
+    offsets = _offsets(n, n, _check_device(device))
     return (offsets >= -below) & (offsets <= above)

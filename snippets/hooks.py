@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -214,6 +215,18 @@ class _ClosingContext(contextlib.AbstractContextManager):
     def close(self) -> None:  # pragma: no cover - every subclass defines it
         raise NotImplementedError
 
+    @property
+    def active(self) -> bool:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self):
+        if not self.active:
+            raise ValueError(
+                f"{self!r} is closed: its hooks were removed when it was closed (or its "
+                "``with`` block ended), so it would record nothing; make a new one"
+            )
+        return self
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -286,8 +299,17 @@ class Trace(_ClosingContext):
         self.output: Any = None
         self.input: Any = None
         self.calls = 0
-        self._parent: TraceDict | None = None
-        self._handle = self.module.register_forward_hook(self._hook)
+        self._parent_ref: weakref.ref[TraceDict] | None = None
+        # The module holds the hook, the hook holds only a weak reference to this Trace: a
+        # Trace that is dropped without close() is collected, and its hook removed with it.
+        ref = weakref.ref(self)
+
+        def hook(module: nn.Module, args: tuple[Any, ...], output: Any) -> Any:
+            trace = ref()
+            return None if trace is None else trace._hook(module, args, output)
+
+        handle = self.module.register_forward_hook(hook)
+        self._remove = weakref.finalize(self, handle.remove)
 
     def _hook(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> Any:
         self.calls += 1
@@ -301,8 +323,9 @@ class Trace(_ClosingContext):
             output = result
         if self.retain_output:
             self.output = _copy(output, clone=self.clone, detach=self.detach)
-        if self._parent is not None:
-            self._parent._ran(self.layer)
+        parent = self._parent_ref() if self._parent_ref is not None else None
+        if parent is not None:
+            parent._ran(self.layer)
         elif self.stop:
             raise StopForward(self, self.layer)
         return result  # None: the output is left as it is
@@ -310,13 +333,11 @@ class Trace(_ClosingContext):
     @property
     def active(self) -> bool:
         """True while the hook is registered."""
-        return self._handle is not None
+        return self._remove.alive
 
     def close(self) -> None:
         """Remove the hook (safe to call more than once)."""
-        if self._handle is not None:
-            self._handle.remove()
-            self._handle = None
+        self._remove()
 
     def __repr__(self) -> str:
         state = "active" if self.active else "closed"
@@ -355,15 +376,19 @@ class TraceDict(dict, _ClosingContext):
         stop: bool = False,
     ) -> None:
         super().__init__()
-        if isinstance(layers, str):
-            raise TypeError(f"layers must be a list of names, got the str {layers!r}")
-        names = list(layers)
-        seen: set[str] = set()
+        names = _layer_names(layers)
+        seen: dict[int, str] = {}
         for name in names:
-            get_module(model, name)  # raises for a wrong name, before anything is registered
-            if name in seen:
+            module = get_module(model, name)  # raises for a wrong name, before any hook
+            if name in seen.values():
                 raise ValueError(f"layer {name!r} is listed twice in layers={names!r}")
-            seen.add(name)
+            if id(module) in seen:
+                raise ValueError(
+                    f"layers {seen[id(module)]!r} and {name!r} are the same module "
+                    f"({type(module).__name__}) under two names: its hooks would fire for "
+                    "both names on every call, and both would keep the last output; list it once"
+                )
+            seen[id(module)] = name
         self.stop = stop
         self._pending: set[str] = set()
         try:
@@ -377,7 +402,7 @@ class TraceDict(dict, _ClosingContext):
                     detach=detach,
                     edit_output=edit_output,
                 )
-                trace._parent = self
+                trace._parent_ref = weakref.ref(self)
                 self[name] = trace
         except BaseException:
             self.close()
@@ -393,6 +418,29 @@ class TraceDict(dict, _ClosingContext):
         """Remove every hook (safe to call more than once)."""
         for trace in reversed(list(self.values())):
             trace.close()
+        self._closed = True
+
+    @property
+    def active(self) -> bool:
+        """True until ``close()`` (or the end of the ``with`` block)."""
+        return not getattr(self, "_closed", False)
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "closed"
+        return f"TraceDict({list(self)!r}, {state})"
+
+
+def _layer_names(layers: object) -> list[str]:
+    """``layers`` as a list of names, or a TypeError: a str, None or a non-iterable is wrong."""
+    if isinstance(layers, str):
+        raise TypeError(f"layers must be a list of names, got the str {layers!r}")
+    try:
+        return list(layers)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"layers must be a list of names from model.named_modules(), got "
+            f"{type(layers).__name__}"
+        ) from None
 
 
 class HookEvent(NamedTuple):
@@ -404,11 +452,34 @@ class HookEvent(NamedTuple):
     layer: str  # the module's name in model.named_modules()
 
 
+def _loss_of(output: Any) -> torch.Tensor:
+    """The sum of every floating-point tensor in ``output`` (a tensor, or tuples, lists and
+    dicts of them), or a TypeError when it holds none that requires grad."""
+    found = [t for t in _flat(output) if t.is_floating_point() and t.requires_grad]
+    if not found:
+        raise TypeError(
+            f"model(x) returned {_structure(output)}, with no floating-point tensor that "
+            "requires grad: there is no backward pass whose hooks could be recorded"
+        )
+    return sum(t.sum() for t in found)
+
+
+def _flat(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _flat(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _flat(v)]
+    return []
+
+
 def record_hook_order(
     model: nn.Module, x: torch.Tensor, layers: Iterable[str] | None = None
 ) -> list[HookEvent]:
     """Run ``model(x).sum()`` forward and backward with every kind of hook on ``layers``, and
-    return the hooks' calls in the order PyTorch made them.
+    return the hooks' calls in the order PyTorch made them. A model that returns a tuple, a
+    list or a dict of tensors gets the sum of all of them.
 
     On each layer: a forward pre-hook, a forward hook (which also puts a ``Tensor.register_hook``
     on the layer's output), a full backward pre-hook and a full backward hook. ``layers``
@@ -426,7 +497,7 @@ def record_hook_order(
     _check_model(model)
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
-    names = [n for n, _ in model.named_children()] if layers is None else list(layers)
+    names = [n for n, _ in model.named_children()] if layers is None else _layer_names(layers)
     modules = {name: get_module(model, name) for name in names}
     events: list[HookEvent] = []
     phase = "forward"
@@ -463,7 +534,7 @@ def record_hook_order(
             ]
         with torch.enable_grad():
             x = x.detach().clone().requires_grad_()
-            loss = model(x).sum()
+            loss = _loss_of(model(x))
             phase = "backward"
             torch.autograd.grad(loss, x)
     finally:

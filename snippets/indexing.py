@@ -21,6 +21,9 @@ ValueError: index has 1 dims but input has 2 (index shape (2,), input shape (2, 
 
 from __future__ import annotations
 
+import math
+import operator
+
 import torch
 
 from snippets.validate import (
@@ -58,7 +61,9 @@ def check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int
 
     1. ``input`` and ``index`` are tensors on the same device, and ``dim`` is a valid dim;
     2. ``index`` is int64 or int32;
-    3. ``index.dim() == input.dim()`` (gather never broadcasts);
+    3. ``index.dim() == input.dim()`` (gather never broadcasts), where a 0-d tensor counts as
+       1-d with one element: ``gather(torch.tensor(5.), 0, torch.tensor([0]))`` and
+       ``gather(torch.tensor([10., 20.]), 0, torch.tensor(1))`` are valid (PyTorch 2.13);
     4. ``index.size(d) <= input.size(d)`` for every ``d != dim`` (along ``dim`` it may be larger);
     5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices).
 
@@ -75,19 +80,25 @@ def check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int
     dim = check_dim(dim, input, tensor_name="input")
     check_index_dtype(index, op="gather")
     shapes = f"(index shape {shape_str(index.shape)}, input shape {shape_str(input.shape)})"
-    if index.dim() != input.dim():
+    # PyTorch counts a 0-d tensor as 1-d (one element) here, on either side
+    in_shape = tuple(input.shape) or (1,)
+    idx_shape = tuple(index.shape) or (1,)
+    if len(idx_shape) != len(in_shape):
+
+        def dims(t: torch.Tensor, unit: str) -> str:
+            return f"0{unit} (a 0-d tensor counts as 1)" if t.dim() == 0 else f"{t.dim()}{unit}"
+
         raise ValueError(
-            f"index has {index.dim()} dims but input has {input.dim()} {shapes}; gather never "
+            f"index has {dims(index, ' dims')} but input has {dims(input, '')} {shapes}; gather never "
             "adds or broadcasts dims: use index.unsqueeze(...) to match"
         )
-    for d in range(input.dim()):
-        if d != dim and index.size(d) > input.size(d):
+    for d in range(len(in_shape)):
+        if d != dim and idx_shape[d] > in_shape[d]:
             raise ValueError(
-                f"index.shape[{d}] is {index.size(d)} but input.shape[{d}] is {input.size(d)} "
+                f"index.shape[{d}] is {idx_shape[d]} but input.shape[{d}] is {in_shape[d]} "
                 f"{shapes}: away from dim={dim}, index may not be larger than input"
             )
-    size = input.size(dim) if input.dim() > 0 else 1
-    check_index_values(index, size, dim=dim, shape=input.shape)
+    check_index_values(index, in_shape[dim], dim=dim, shape=input.shape)
     return dim
 
 
@@ -111,16 +122,17 @@ def gather_sources(index: torch.Tensor, dim: int) -> torch.Tensor:
 
     Returns an int64 tensor of shape ``(*index.shape, index.dim())``: at every output position
     ``p`` the full coordinate ``p`` with ``p[dim]`` replaced by ``index[p]``. This is the rule
-    of gather made visible; ``snippets.draw`` draws it.
+    of gather made visible; ``snippets.draw`` draws it. A 0-d index (which gather reads as 1-d)
+    gives ``(1,)``: the one coordinate ``index`` itself.
 
     >>> gather_sources(torch.tensor([[0, 2], [1, 0]]), dim=1).tolist()
     [[[0, 0], [0, 2]], [[1, 1], [1, 0]]]
     """
     check_tensor(index, "index")
     check_index_dtype(index, op="gather")
-    if index.dim() == 0:
-        raise ValueError("index must have at least 1 dim to have coordinates, got a 0-d tensor")
     dim = check_dim(dim, index, tensor_name="index")
+    if index.dim() == 0:  # gather reads input[index] (a 0-d index counts as 1-d): one coordinate
+        return index.long().reshape(1)
     axes = [torch.arange(s, device=index.device) for s in index.shape]
     grids = list(torch.meshgrid(*axes, indexing="ij"))
     grids[dim] = index.long()
@@ -134,12 +146,25 @@ def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     target and the first token has no prediction: the result has shape (B, T - 1) with
     ``out[b, t] = log_softmax(logits[b, t])[tokens[b, t + 1]]``.
 
+    ``logits`` must be floating point; the result has their dtype. float16 and bfloat16 are
+    computed in float32 and rounded back once; float64 stays float64 throughout.
+
     >>> logits = torch.zeros(1, 3, 4)            # a model that knows nothing: log(1/4)
     >>> token_logprobs(logits, torch.tensor([[0, 1, 2]]))
     tensor([[-1.3863, -1.3863]])
+    >>> token_logprobs(torch.zeros(1, 2, 4, dtype=torch.int64), torch.tensor([[0, 1]]))
+    Traceback (most recent call last):
+    ...
+    TypeError: logits must be a floating-point tensor (float16, bfloat16, float32 or float64), got int64
     """
     check_tensor(logits, "logits")
     check_tensor(tokens, "tokens")
+    if not logits.is_floating_point():
+        got = str(logits.dtype).removeprefix("torch.")
+        raise TypeError(
+            "logits must be a floating-point tensor (float16, bfloat16, float32 or float64), "
+            f"got {got}"
+        )
     check_ndim(logits, 3, name="logits", what="(B, T, V)")
     check_ndim(tokens, 2, name="tokens", what="(B, T)")
     check_same_device(tokens, logits, names=("tokens", "logits"))
@@ -154,7 +179,8 @@ def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         tokens, logits.size(2), dim=2, name="tokens", tensor_name="logits", shape=logits.shape
     )
     targets = tokens[:, 1:]
-    logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+    work = torch.promote_types(logits.dtype, torch.float32)  # never below float32
+    logp = torch.log_softmax(logits[:, :-1].to(work), dim=-1)
     return logp.gather(-1, targets.long().unsqueeze(-1)).squeeze(-1).to(logits.dtype)
 
 
@@ -232,6 +258,7 @@ def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Ten
     check_tensor(scores, "scores")
     check_ndim(x, 3, name="x", what="(B, N, D)")
     check_ndim(scores, 2, name="scores", what="(B, N)")
+    check_same_device(scores, x, names=("scores", "x"))
     if tuple(scores.shape) != tuple(x.shape[:2]):
         raise ValueError(
             f"scores has shape {shape_str(scores.shape)} but x has shape {shape_str(x.shape)}: "
@@ -246,10 +273,12 @@ def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Ten
 # --- take_along_dim ---------------------------------------------------------------------------
 # ``torch.take_along_dim(input, indices, dim)`` is gather after broadcasting: in every dim but
 # ``dim`` the sizes of input and indices must be equal or 1, and the size-1 side is stretched.
-# With ``dim=None`` both are flattened and the result is 1-D. PyTorch (2.13, checked in
-# tests/test_take_along_dim.py) does not check the index values when ``dim`` is given: it takes
-# them modulo ``input.size(dim)``, so an index that is too large silently reads another element.
-# The helpers below check first.
+# With ``dim=None`` both are flattened and the result is 1-D. What PyTorch does with an index
+# outside ``0 .. input.size(dim) - 1`` when ``dim`` is given depends on the release (pinned in
+# tests/test_take_along_dim.py): 2.13.0 and 2.14.1 take it modulo the size, so -1 reads the
+# last element (as NumPy's take_along_axis does) and 3 silently reads element 0 of a size-3
+# dim; 2.9.1 raises "index ... is out of bounds" for both. The helpers below accept only
+# ``0 .. size - 1``, gather's rule, so that they mean the same on every release.
 
 
 def _away_from_dim_shapes(
@@ -280,6 +309,29 @@ def _away_from_dim_shapes(
     return input_b, tuple(out)
 
 
+def _shape_arg(value: object, name: str) -> tuple[int, ...]:
+    """``value`` as a tuple of Python ints >= 0, or a TypeError / ValueError naming ``name``."""
+    if isinstance(value, torch.Tensor) or not isinstance(value, (tuple, list, torch.Size)):
+        raise TypeError(
+            f"{name} must be a tuple of ints or a torch.Size, got {type(value).__name__}"
+        )
+    out = []
+    for d, size in enumerate(value):
+        if isinstance(size, (bool, torch.Tensor)) or not hasattr(type(size), "__index__"):
+            raise TypeError(
+                f"{name} = {tuple(value)!r} has a {type(size).__name__} at dim {d}; sizes must "
+                "be ints"
+            )
+        size = operator.index(size)  # a NumPy integer becomes a Python int
+        if size < 0:
+            raise ValueError(
+                f"{name} = {(*out, size, *tuple(value)[d + 1 :])!r} has the negative "
+                f"size {size} at dim {d}; sizes must be >= 0"
+            )
+        out.append(size)
+    return tuple(out)
+
+
 def take_along_dim_shape(
     input_shape: tuple[int, ...] | torch.Size,
     indices_shape: tuple[int, ...] | torch.Size,
@@ -290,6 +342,9 @@ def take_along_dim_shape(
     - ``dim=None``: ``(indices.numel(),)``, always 1-D;
     - else, dim by dim: ``indices.size(dim)`` along ``dim``; elsewhere the broadcast of the two
       sizes (equal, or one of them 1). Both must have the same number of dims.
+
+    The shapes are tuples (or lists, or ``torch.Size``) of ints >= 0 (NumPy integers too); the
+    result is a tuple of Python ints.
 
     >>> take_along_dim_shape((2, 3), (1, 5), dim=1)
     (2, 5)
@@ -302,9 +357,10 @@ def take_along_dim_shape(
     ...
     ValueError: indices.shape[0] is 3 but input.shape[0] is 2 (indices shape (3, 1), input shape (2, 3)): away from dim=1 the sizes must be equal, or one of them 1 (it is stretched)
     """
-    input_shape, indices_shape = tuple(input_shape), tuple(indices_shape)
+    input_shape = _shape_arg(input_shape, "input_shape")
+    indices_shape = _shape_arg(indices_shape, "indices_shape")
     if dim is None:
-        return (int(torch.Size(indices_shape).numel()),)
+        return (math.prod(indices_shape),)
     if len(input_shape) == 0:
         raise IndexError(
             f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along; "
@@ -328,7 +384,12 @@ def check_take_along_dim_args(
     3. with ``dim``: ``indices.dim() == input.dim()``, and in every other dim the sizes are
        equal or one of them is 1;
     4. every value of ``indices`` lies in ``0 .. input.size(dim) - 1`` (with ``dim=None``:
-       ``0 .. input.numel() - 1``). PyTorch does not check this when ``dim`` is given.
+       ``0 .. input.numel() - 1``): no negative index either. Why not accept ``-size .. -1``
+       as NumPy's ``take_along_axis`` does? Because PyTorch does not agree with itself there:
+       with a ``dim``, 2.13.0 and 2.14.1 read the element counted from the end (a side effect
+       of taking every index modulo the size, which also turns ``size`` into ``0`` without a
+       word), 2.9.1 raises; with ``dim=None`` every one of them raises, and so does ``gather``.
+       One rule, gather's, means the same on every release.
 
     >>> x = torch.zeros(2, 3)
     >>> check_take_along_dim_args(x, torch.tensor([[0, 2]]), dim=-1)
@@ -371,9 +432,12 @@ def checked_take_along_dim(
 ) -> torch.Tensor:
     """``torch.take_along_dim(input, indices, dim)`` after ``check_take_along_dim_args``.
 
-    Unlike PyTorch it raises on an index that is out of range when ``dim`` is given (PyTorch
-    wraps it), and with ``dim=None`` it also accepts an input that cannot be viewed as 1-D
-    (PyTorch calls ``view(-1)`` and fails on, say, a transposed input).
+    Unlike PyTorch 2.13 and 2.14 it raises on an index outside ``0 .. input.size(dim) - 1``
+    when ``dim`` is given, negative ones included (those releases wrap it modulo the size;
+    2.9.1 raises too: see ``check_take_along_dim_args``), and with ``dim=None`` it also accepts
+    an input that cannot be viewed as 1-D (PyTorch calls ``view(-1)`` and fails on, say, a
+    transposed input). So whenever it returns, it returns what every one of those releases
+    returns for valid indices.
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> checked_take_along_dim(x, torch.tensor([[2, 0]]), dim=1)     # (1, 2) broadcasts to (2, 2)
@@ -399,8 +463,11 @@ def broadcast_along_dim(
 
     Returns ``(input_b, indices_b)``, views made with ``expand`` (stride 0 in the stretched
     dims, no copy), such that ``torch.gather(input_b, dim, indices_b)`` equals
-    ``torch.take_along_dim(input, indices, dim)``. Along ``dim`` nothing is stretched: the
-    input keeps its size there, and so do the indices.
+    ``torch.take_along_dim(input, indices, dim)`` **when every index lies in**
+    ``0 .. input.size(dim) - 1``. Outside that range gather raises, while take_along_dim wraps
+    the index modulo the size (PyTorch 2.13.0 and 2.14.1) or raises (2.9.1). Along ``dim``
+    nothing is stretched: the input keeps its size there, and so do the indices. The index
+    values are not looked at (``check_take_along_dim_args`` does that).
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> xb, ib = broadcast_along_dim(x, torch.tensor([[2, 0]]), dim=1)
@@ -431,12 +498,22 @@ def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int)
     along ``dim``, ``p[d]`` in a dim where input and output have the same size, and 0 in a dim
     where a size-1 input was stretched. ``snippets.draw.take_along_dim`` draws it.
 
+    The indices are checked as ``checked_take_along_dim`` checks them: an index outside
+    ``0 .. input.size(dim) - 1`` is an IndexError, so no coordinate here is one that PyTorch
+    would not read (2.13 would read index 3 of a size-3 dim as 0, and -1 as 2).
+
     >>> x = torch.tensor([[10, 20, 30]])                             # (1, 3): row 0 is stretched
     >>> take_along_dim_sources(x, torch.tensor([[2], [0]]), dim=1).tolist()
     [[[0, 2]], [[0, 0]]]
+    >>> take_along_dim_sources(x, torch.tensor([[3, -1]]), dim=1)
+    Traceback (most recent call last):
+    ...
+    IndexError: indices holds 3 at position (0, 0), but input.shape[1] is 3 (shape (1, 3)): along dim 1 the valid indices are 0..2
     """
+    if dim is None:
+        raise TypeError("dim must be an int: with dim=None there is no dim to trace sources along")
+    dim = check_take_along_dim_args(input, indices, dim)
     _, indices_b = broadcast_along_dim(input, indices, dim)
-    dim = dim % input.dim()
     sources = gather_sources(indices_b, dim)
     for d in range(input.dim()):
         if d != dim and input.size(d) == 1:

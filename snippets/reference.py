@@ -62,16 +62,23 @@ def _positions(shape: torch.Size) -> itertools.product:
 def gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
     """``out[p] = input[p with p[dim] replaced by index[p]]`` for every position ``p`` of index.
 
-    For dim=1 on 2-D tensors that is ``out[i][j] = input[i][index[i][j]]``.
+    For dim=1 on 2-D tensors that is ``out[i][j] = input[i][index[i][j]]``. A 0-d tensor,
+    input or index, counts as 1-d with one element (as in PyTorch); the output has the shape
+    of ``index``. An index outside ``0 .. input.size(dim) - 1`` is an IndexError.
     """
     dim = dim % max(input.dim(), 1)
-    out = torch.empty(index.shape, dtype=input.dtype, device=input.device)
-    for p in _positions(index.shape):
+    flat_input = input.reshape(1) if input.dim() == 0 else input
+    flat_index = index.reshape(1) if index.dim() == 0 else index
+    size = flat_input.shape[dim]
+    out = torch.empty(flat_index.shape, dtype=input.dtype, device=input.device)
+    for p in _positions(flat_index.shape):
         source = list(p)
-        if source:
-            source[dim] = int(index[p])
-        out[p] = input[tuple(source)]
-    return out
+        i = int(flat_index[p])
+        if not 0 <= i < size:
+            raise IndexError(f"index {i} is out of bounds for dim {dim} with size {size}")
+        source[dim] = i
+        out[p] = flat_input[tuple(source)]
+    return out.reshape(index.shape)
 
 
 def pick_per_column(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
@@ -361,7 +368,10 @@ def _take_along_dim_source(
     out_shape = _take_along_dim_shape(input_shape, tuple(indices.shape), dim)
     r = tuple(_stretched(indices.shape[d], out_shape[d], p[d]) for d in range(len(p)))
     q = [_stretched(input_shape[d], out_shape[d], p[d]) for d in range(len(p))]
-    q[dim] = int(indices[r])
+    i = int(indices[r])
+    if not 0 <= i < input_shape[dim]:
+        raise IndexError(f"index {i} is out of bounds for dim {dim} with size {input_shape[dim]}")
+    q[dim] = i
     return tuple(q)
 
 
@@ -377,12 +387,20 @@ def take_along_dim(
     At output position ``p``: the index is read at ``p`` with 0 in every dim where ``indices``
     has size 1 (it is stretched), and the value at ``p`` with 0 in every dim where ``input`` has
     size 1, except that along ``dim`` the coordinate is that index.
+
+    Every index must lie in ``0 .. size - 1`` (``size`` is ``input.size(dim)``, or
+    ``input.numel()`` with ``dim=None``); any other is an IndexError, negative ones included.
+    That is the rule of ``snippets.indexing.checked_take_along_dim`` and of ``gather``.
+    PyTorch itself, with a ``dim``, reads -1 as the last element and wraps ``size`` to 0 on
+    2.13.0 and 2.14.1, and raises on both on 2.9.1; with ``dim=None`` it raises on both.
     """
     if dim is None:
         flat_input = [input[p] for p in _positions(input.shape)]
         flat_indices = [int(indices[p]) for p in _positions(indices.shape)]
         out = torch.empty(len(flat_indices), dtype=input.dtype, device=input.device)
         for k, i in enumerate(flat_indices):
+            if not 0 <= i < len(flat_input):
+                raise IndexError(f"index {i} is out of bounds for size {len(flat_input)}")
             out[k] = flat_input[i]
         return out
     dim = dim % input.dim()
@@ -395,7 +413,10 @@ def take_along_dim(
 
 
 def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int) -> torch.Tensor:
-    """``out[p] = the coordinate of input that take_along_dim's output position p reads``."""
+    """``out[p] = the coordinate of input that take_along_dim's output position p reads``.
+
+    Indices outside ``0 .. input.size(dim) - 1`` are an IndexError, as in ``take_along_dim``.
+    """
     dim = dim % input.dim()
     input_shape = tuple(input.shape)
     out_shape = _take_along_dim_shape(input_shape, tuple(indices.shape), dim)

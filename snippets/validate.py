@@ -40,6 +40,8 @@ def shape_str(shape: Iterable[int]) -> str:
     >>> shape_str(torch.Size([4]))
     '(4,)'
     """
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+        raise TypeError(f"shape must be a sequence of ints, got {type(shape).__name__}")
     dims = tuple(int(s) for s in shape)
     return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
 
@@ -83,6 +85,7 @@ def check_dim(dim: object, x: torch.Tensor, *, name: str = "dim", tensor_name: s
     1
     """
     check_int(dim, name)
+    check_tensor(x, tensor_name)
     ndim = max(x.dim(), 1)  # PyTorch treats a 0-d tensor as having one dim for dim arguments
     if not -ndim <= dim < ndim:
         raise IndexError(
@@ -100,6 +103,8 @@ def check_ndim(x: torch.Tensor, ndim: int, *, name: str, what: str = "") -> None
     ...
     ValueError: logits must have 3 dims (B, T, V), got shape (2, 3)
     """
+    check_tensor(x, name)
+    check_int(ndim, "ndim", minimum=0)
     if x.dim() != ndim:
         label = f" {what}" if what else ""
         raise ValueError(f"{name} must have {ndim} dims{label}, got shape {shape_str(x.shape)}")
@@ -119,6 +124,7 @@ def check_index_dtype(
     ...
     TypeError: index must be int64 or int32 for gather, got float32 (use .long())
     """
+    check_tensor(index, name)
     if index.dtype not in allowed:
         names = " or ".join(str(d).removeprefix("torch.") for d in allowed)
         got = str(index.dtype).removeprefix("torch.")
@@ -126,7 +132,15 @@ def check_index_dtype(
 
 
 def check_same_device(a: torch.Tensor, b: torch.Tensor, *, names: tuple[str, str]) -> None:
-    """A ValueError when two tensors live on different devices."""
+    """A ValueError when two tensors live on different devices; ``names`` are theirs, in order.
+
+    >>> check_same_device(torch.zeros(1), torch.zeros(1, device="meta"), names=("x", "scores"))
+    Traceback (most recent call last):
+    ...
+    ValueError: x is on cpu but scores is on meta
+    """
+    check_tensor(a, names[0])
+    check_tensor(b, names[1])
     if a.device != b.device:
         raise ValueError(f"{names[0]} is on {a.device} but {names[1]} is on {b.device}")
 
@@ -149,6 +163,9 @@ def check_index_values(
     ...
     IndexError: index holds 3 at position (0, 1), but input.shape[1] is 3 (shape (2, 3)): along dim 1 the valid indices are 0..2
     """
+    check_tensor(index, name)
+    check_int(size, "size", minimum=0)
+    check_int(dim, "dim")
     if index.numel() == 0:
         return
     bad = (index < 0) | (index >= size)

@@ -84,25 +84,31 @@ class GatherCase:
 
 
 @st.composite
-def gather_cases(draw, *, max_dims: int = 4, max_side: int = 4) -> GatherCase:
-    """Valid arguments for ``torch.gather``: any layout, negative dims, empty sizes."""
-    in_shape = draw(shapes(min_dims=1, max_dims=max_dims, max_side=max_side))
-    ndim = len(in_shape)
+def gather_cases(
+    draw, *, max_dims: int = 4, max_side: int = 4, zero_dim: bool = True
+) -> GatherCase:
+    """Valid arguments for ``torch.gather``: any layout, negative dims, empty sizes, and (with
+    ``zero_dim``) 0-d tensors, which gather counts as 1-d with one element, on either side."""
+    in_shape = draw(shapes(min_dims=0 if zero_dim else 1, max_dims=max_dims, max_side=max_side))
+    eff_shape = in_shape or (1,)  # a 0-d input counts as (1,)
+    ndim = len(eff_shape)
     dim = draw(st.integers(-ndim, ndim - 1))
     d = dim % ndim
     idx_shape = []
-    for k, size in enumerate(in_shape):
+    for k, size in enumerate(eff_shape):
         if k == d:
             idx_shape.append(draw(st.integers(0, max_side + 2)))
         else:
             idx_shape.append(draw(st.integers(0, size)))
-    if in_shape[d] == 0:  # no valid index value: the index must be empty
+    if eff_shape[d] == 0:  # no valid index value: the index must be empty
         idx_shape[d] = 0
+    if zero_dim and idx_shape == [1] and draw(st.booleans()):
+        idx_shape = []  # a 0-d index counts as (1,)
     seed = draw(st.integers(0, 2**31 - 1))
     layout = draw(st.sampled_from(LAYOUTS))
     x = make_tensor(in_shape, layout, seed)
     dtype = draw(st.sampled_from(INDEX_DTYPES))
-    high = max(in_shape[d], 1)
+    high = max(eff_shape[d], 1)
     index = torch.randint(0, high, tuple(idx_shape), generator=_generator(seed + 1), dtype=dtype)
     if draw(st.booleans()) and len(idx_shape) >= 1 and idx_shape[-1] > 0:
         # an expanded index (stride 0), as produced by unsqueeze(-1).expand(...)

@@ -525,3 +525,13 @@ def test_exercise_wrong_answers_fail():
     # the seed's recipe, with its extra axis of five copies
     with pytest.raises(ExerciseFailed, match=r"got shape \(\d+, \d+, \d+, 5, 4\)"):
         check(lambda x: seed_example_3(x)[1], "channel_argmax_coordinates")
+
+
+def test_storage_nbytes_counts_meta_tensors_like_real_ones():
+    """Issue 9: every meta tensor has data_ptr() 0, so three storages were counted as one."""
+    for device in ("cpu", "meta"):
+        a = torch.zeros(5, dtype=torch.int64, device=device)
+        b = torch.zeros(5, dtype=torch.int64, device=device)
+        c = torch.zeros(5, dtype=torch.int64, device=device)
+        assert storage_nbytes(a, b, c) == 120, device
+        assert storage_nbytes(a, a[1:], a.view(5, 1).expand(5, 4)) == 40, device

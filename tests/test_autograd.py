@@ -719,3 +719,62 @@ def test_references_match_the_builtins(b, d, k, seed):
         )
     e, p = torch.randn(b, d, generator=gen).to(DEVICE), torch.randn(b, d, generator=gen).to(DEVICE)
     torch.testing.assert_close(reference.ema_step(e, p, 0.9), torch.lerp(e, p, 0.1))
+
+
+# --- issue 9: no silent wrong answer ----------------------------------------------------------
+
+
+def test_ema_update_refuses_a_model_that_shares_parameters_with_the_live_one():
+    live = nn.Linear(2, 1).to(DEVICE)
+    with torch.no_grad():
+        live.weight.fill_(1.0)
+    with pytest.raises(
+        ValueError, match=re.escape("ema_model parameter 'weight' shares its memory with model")
+    ):
+        ema_update_(live, live, 0.5)  # would give 0.75 where 1.0 is right
+    assert live.weight.tolist() == [[1.0, 1.0]]
+    shallow = copy.copy(live)
+    with pytest.raises(ValueError, match=re.escape("copy.deepcopy(model)")):
+        ema_update_(shallow, live, 0.5)
+    assert live.weight.tolist() == [[1.0, 1.0]]  # the live weights are untouched
+    deep = copy.deepcopy(live)
+    assert ema_update_(deep, live, 0.5) is deep
+
+
+def test_saved_tensors_report_counts_under_the_callers_save_on_cpu_and_keeps_it_working():
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True, device=DEVICE)
+    plain = saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3, device=DEVICE))
+    packed = []
+
+    def pack(t):
+        packed.append(tuple(t.shape))
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        report = saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3, device=DEVICE))
+    assert report.count == plain.count == 2
+    assert len(packed) == 2  # the caller's own hook still saw every saved tensor
+    with torch.autograd.graph.save_on_cpu():
+        report = saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3, device=DEVICE))
+    assert (report.count, report.nbytes) == (plain.count, plain.nbytes)
+
+
+def test_saved_tensors_report_sees_saves_under_hooks_that_fn_pushes_itself():
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True, device=DEVICE)
+
+    def fn(x):
+        with torch.autograd.graph.save_on_cpu():
+            return (x * w).exp().sum()
+
+    report = saved_tensors_report(fn, torch.ones(3, device=DEVICE))
+    assert [(e.op, e.source) for e in report.entries] == [("mul", "input"), ("exp", "activation")]
+    # and backward still works through save_on_cpu's own unpack
+    out = fn(torch.ones(3, device=DEVICE))
+    (grad,) = torch.autograd.grad(out, w)
+    assert grad.shape == (3,)
+
+
+def test_saved_tensors_report_on_meta_tensors_tells_inputs_from_activations():
+    w = torch.ones(3, device="meta", requires_grad=True)
+    report = saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3, device="meta"))
+    assert [(e.op, e.source) for e in report.entries] == [("mul", "input"), ("exp", "activation")]

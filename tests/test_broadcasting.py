@@ -552,3 +552,37 @@ def test_exercise_broadcasting_bugs_are_caught():
         check(lambda x, m, s: (x - m) / s, "normalize_channels")
     with pytest.raises(ExerciseFailed, match="your function raised RuntimeError: The size of"):
         check(lambda lengths, t: torch.arange(t, device=lengths.device) < lengths, "length_mask")
+
+
+# --- issue 9: every bad argument named ----------------------------------------------------------
+
+
+def test_causal_mask_names_n():
+    with pytest.raises(ValueError, match=re.escape("n must be an int >= 0, got -1")):
+        causal_mask(-1)
+    with pytest.raises(TypeError, match=re.escape("n must be an int, got float")):
+        causal_mask(2.0)
+
+
+@pytest.mark.parametrize("upper", ["no", 1, None])
+def test_triangular_mask_wants_a_bool_upper(upper):
+    with pytest.raises(TypeError, match="upper must be True or False"):
+        triangular_mask(2, upper=upper)
+
+
+@pytest.mark.parametrize(
+    ("device", "error", "message"),
+    [
+        (3, TypeError, "device must be a str or a torch.device, got int"),
+        ("nope", ValueError, "device='nope' is not a device"),
+    ],
+)
+def test_masks_name_a_bad_device(device, error, message):
+    for make in (
+        lambda: causal_mask(2, device=device),
+        lambda: band_mask(2, 1, 0, device=device),
+        lambda: broadcast_sources((1,), (2,), device=device),
+    ):
+        with pytest.raises(error, match=re.escape(message)):
+            make()
+    assert causal_mask(2, device=torch.device("meta")).device.type == "meta"

@@ -895,3 +895,92 @@ def test_a_long_list_of_names_is_shortened_and_close_names_are_suggested():
     assert "'' (the model itself), '0', '1'" in message and "... (7 more)" in message
     assert "(did you mean" in message
     assert get_module(model, "29") is model[29]
+
+
+# --- issue 9: clear errors, nothing silent ------------------------------------------------------
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).to(DEVICE)
+
+
+@pytest.mark.parametrize("layers", [None, 3, 1.5])
+def test_trace_dict_names_a_layers_argument_that_is_not_a_list(layers):
+    with pytest.raises(TypeError, match="layers must be a list of names"):
+        TraceDict(_mlp(), layers)
+
+
+def test_record_hook_order_names_layers_that_are_not_a_list():
+    with pytest.raises(TypeError, match="layers must be a list of names, got the str '0'"):
+        record_hook_order(_mlp(), torch.ones(1, 3, device=DEVICE), "0")
+
+
+class _TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(3, 4)
+        self.a, self.b = nn.Linear(4, 1), nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.a(h), {"b": self.b(h), "n": 3}
+
+
+def test_record_hook_order_sums_a_model_that_returns_a_tuple():
+    events = record_hook_order(_TwoHeads().to(DEVICE), torch.ones(2, 3, device=DEVICE))
+    assert [e.kind for e in events if e.layer == "a"] == [
+        "forward_pre",
+        "forward",
+        "backward_pre",
+        "tensor",
+        "backward",
+    ]
+    assert {e.layer for e in events if e.kind == "backward"} == {"body", "a", "b"}
+
+
+def test_record_hook_order_refuses_a_model_with_nothing_to_backpropagate():
+    model = nn.Sequential(nn.Flatten()).to(DEVICE)
+    model.forward = lambda x: (x.argmax(-1),)  # an int tensor: no backward pass
+    with pytest.raises(TypeError, match="no floating-point tensor that requires grad"):
+        record_hook_order(model, torch.ones(2, 3, device=DEVICE))
+    assert sum(hook_counts(model).values()) == 0
+
+
+def test_a_closed_trace_cannot_be_entered_again():
+    model = _mlp()
+    with Trace(model, "0") as tr:
+        model(torch.ones(1, 3, device=DEVICE))
+    with pytest.raises(ValueError, match=re.escape("Trace('0', closed, calls=1) is closed")):
+        tr.__enter__()
+    with TraceDict(model, ["0", "2"]) as td:
+        pass
+    with pytest.raises(ValueError, match=re.escape("TraceDict(['0', '2'], closed) is closed")):
+        td.__enter__()
+    assert sum(hook_counts(model).values()) == 0
+
+
+def test_trace_dict_refuses_one_module_under_two_names():
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(OrderedDict(first=shared, second=shared)).to(DEVICE)
+    with pytest.raises(ValueError, match="layers 'first' and 'second' are the same module"):
+        TraceDict(model, ["first", "second"])
+    assert sum(hook_counts(model).values()) == 0
+
+
+def test_a_trace_never_closed_is_collected_and_takes_its_hook_with_it():
+    model = _mlp()
+    tr = Trace(model, "0")  # no `with`, no close()
+    model(torch.ones(1, 3, device=DEVICE))
+    assert tr.calls == 1 and hook_counts(model)["forward"] == 1
+    ref = weakref.ref(tr)
+    del tr
+    gc.collect()
+    assert ref() is None
+    assert hook_counts(model)["forward"] == 0
+    td = TraceDict(model, ["0", "2"])
+    ref = weakref.ref(td)
+    del td
+    gc.collect()
+    assert ref() is None
+    assert hook_counts(model)["forward"] == 0
+    model(torch.ones(1, 3, device=DEVICE))  # nothing left to fire

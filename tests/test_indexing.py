@@ -1,5 +1,6 @@
 """snippets.indexing: gather and its everyday uses, against the loop references and PyTorch."""
 
+import math
 import re
 
 import pytest
@@ -36,11 +37,12 @@ def test_checked_gather_matches_torch_and_the_loop(case):
 def test_gather_sources_are_where_each_output_came_from(case):
     out = torch.gather(case.input, case.dim, case.index)
     sources = gather_sources(case.index, case.dim)
-    assert sources.shape == (*case.index.shape, case.index.dim())
-    # reading input at the source coordinates is gather itself
-    assert torch.equal(case.input[tuple(sources.unbind(-1))], out)
+    assert sources.shape == (*case.index.shape, max(case.index.dim(), 1))
+    # reading input at the source coordinates is gather itself (a 0-d tensor counts as 1-d)
+    flat = case.input.reshape(1) if case.input.dim() == 0 else case.input
+    assert torch.equal(flat[tuple(sources.unbind(-1))].reshape(out.shape), out)
     # away from dim, a source coordinate is the output's own coordinate
-    d = case.dim % case.input.dim()
+    d = case.dim % max(case.input.dim(), 1)
     for k in range(case.index.dim()):
         if k != d and sources.numel():
             positions = torch.arange(case.index.size(k), device=DEVICE)
@@ -257,3 +259,111 @@ def test_top_k_rows_errors():
         ValueError, match=re.escape("scores has shape (1, 2) but x has shape (1, 3, 2)")
     ):
         top_k_rows(x, example([[0.1, 0.2]]), 1)
+
+
+# --- issue 9: the away-from-dim size rule, for every dim d (the last one included) ----------
+
+
+@pytest.mark.parametrize(
+    ("ndim", "dim", "d"),
+    [(n, dim, d) for n in range(2, 5) for dim in range(n) for d in range(n) if d != dim],
+)
+def test_check_gather_args_refuses_a_larger_index_in_every_dim_but_dim(ndim, dim, d):
+    in_shape = [2] * ndim
+    idx_shape = [1] * ndim
+    idx_shape[d] = 3  # larger than input.size(d) = 2
+    x = torch.zeros(in_shape, device=DEVICE)
+    index = torch.zeros(idx_shape, dtype=torch.long, device=DEVICE)
+    message = f"index.shape[{d}] is 3 but input.shape[{d}] is 2"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_gather_args(x, dim, index)
+    # PyTorch refuses it too (CPU, 2.13.0), with its own words
+    with pytest.raises(RuntimeError, match=f"Size does not match at dimension {d}"):
+        torch.gather(x.cpu(), dim, index.cpu())
+    # one less is fine, in the same dim
+    idx_shape[d] = 2
+    assert check_gather_args(x, dim, torch.zeros(idx_shape, dtype=torch.long, device=DEVICE)) == dim
+
+
+# --- issue 8: a 0-d tensor counts as 1-d for gather (PyTorch 2.13.0) ----------------------
+
+
+def test_pytorch_gather_counts_a_0d_tensor_as_1d():
+    """Seen on PyTorch 2.13.0 (CPU): either side may be 0-d; the output has index's shape."""
+    assert torch.gather(torch.tensor(5.0), 0, torch.tensor([0])).tolist() == [5.0]
+    out = torch.gather(torch.tensor([10.0, 20.0, 30.0]), 0, torch.tensor(1))
+    assert out.shape == () and out.item() == 20.0
+    assert torch.gather(torch.tensor(5.0), -1, torch.tensor(0)).shape == ()
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        torch.gather(torch.tensor(5.0), 0, torch.tensor([[0]]))
+    with pytest.raises(RuntimeError, match="index 1 is out of bounds for dimension 0 with size 1"):
+        torch.gather(torch.tensor(5.0), 0, torch.tensor(1))
+
+
+@pytest.mark.parametrize(
+    ("input", "dim", "index"),
+    [
+        (torch.tensor(5.0), 0, torch.tensor([0])),
+        (torch.tensor(5.0), 0, torch.tensor([0, 0])),
+        (torch.tensor([10.0, 20.0, 30.0]), 0, torch.tensor(1)),
+        (torch.tensor([10.0, 20.0, 30.0]), -1, torch.tensor(2)),
+        (torch.tensor(5.0), -1, torch.tensor(0)),
+    ],
+)
+def test_checked_gather_and_the_loop_accept_0d_tensors(input, dim, index):
+    input, index = input.to(DEVICE), index.to(DEVICE)
+    expected = torch.gather(input, dim, index)
+    assert torch.equal(checked_gather(input, dim, index), expected)
+    assert torch.equal(reference.gather(input, dim, index), expected)
+    assert gather_sources(index, dim).shape == (*index.shape, max(index.dim(), 1))
+
+
+def test_checked_gather_0d_messages_say_a_0d_tensor_counts_as_1d():
+    with pytest.raises(
+        ValueError,
+        match=re.escape("index has 2 dims but input has 0 (a 0-d tensor counts as 1) "),
+    ):
+        checked_gather(example(5.0), 0, example([[0]]))
+    with pytest.raises(
+        ValueError,
+        match=re.escape("index has 0 dims (a 0-d tensor counts as 1) but input has 2 "),
+    ):
+        checked_gather(example(X), 0, example(0))
+    with pytest.raises(IndexError, match=re.escape("index holds 1 at position (), but input")):
+        checked_gather(example(5.0), 0, example(1))
+
+
+# --- issue 9: token_logprobs wants floating logits and keeps their precision ----------------
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.bool])
+def test_token_logprobs_refuses_logits_that_are_not_floating_point(dtype):
+    logits = torch.zeros(1, 2, 3, dtype=dtype, device=DEVICE)
+    with pytest.raises(TypeError, match="logits must be a floating-point tensor"):
+        token_logprobs(logits, example([[0, 1]]))
+
+
+def test_token_logprobs_keeps_float64_precision():
+    logits = example([[[1e8, 1e8 + 1], [0.0, 0.0]]], dtype=torch.float64)
+    out = token_logprobs(logits, example([[0, 0]]))
+    assert out.dtype == torch.float64
+    # log(1 / (1 + e)) = -1.3133: float32 cannot tell 1e8 from 1e8 + 1 and gives log(1/2)
+    expected = -math.log1p(math.e)
+    assert abs(out.item() - expected) < 1e-12
+    torch.testing.assert_close(out, reference.token_logprobs(logits, example([[0, 0]])))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_token_logprobs_half_precision_keeps_the_dtype(dtype):
+    logits = example_normal(2, 4, 5).to(dtype)
+    tokens = example([[0, 1, 2, 3], [4, 3, 2, 1]])
+    out = token_logprobs(logits, tokens)
+    assert out.dtype == dtype
+    torch.testing.assert_close(out, reference.token_logprobs(logits, tokens))
+
+
+def test_top_k_rows_names_the_pair_on_different_devices():
+    x = torch.zeros(1, 3, 2)
+    scores = torch.zeros(1, 3, device="meta")
+    with pytest.raises(ValueError, match=re.escape("scores is on meta but x is on cpu")):
+        top_k_rows(x, scores, 1)

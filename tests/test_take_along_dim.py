@@ -609,3 +609,77 @@ def test_figure_captions_and_dim_none():
         draw.take_along_dim(example(X), example([0]), None)
     with pytest.raises(IndexError, match="indices holds 3"):
         draw.take_along_dim(example(X), example([[3]]), 1)
+
+
+# --- issues 8 and 9: indices outside 0..size-1, release by release --------------------------
+
+_RELEASE = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
+
+
+def test_pytorch_take_along_dim_negative_and_past_the_end_depend_on_the_release():
+    """With a dim: seen on 2.13.0 (this machine) and 2.14.1, -1 reads the last element (as
+    NumPy's take_along_axis does) and 3 wraps to 0; on 2.9.1 both raise "index ... is out of
+    bounds". Other releases were not checked."""
+    x = torch.tensor([[10, 20, 30]])  # CPU on purpose
+    if _RELEASE in ((2, 13), (2, 14)):
+        assert torch.take_along_dim(x, torch.tensor([[-1, -3]]), dim=1).tolist() == [[30, 10]]
+        assert torch.take_along_dim(x, torch.tensor([[3, 4]]), dim=1).tolist() == [[10, 20]]
+    elif _RELEASE == (2, 9):
+        for bad in ([[-1]], [[3]]):
+            with pytest.raises(RuntimeError, match="out of bounds"):
+                torch.take_along_dim(x, torch.tensor(bad), dim=1)
+    else:
+        pytest.skip(f"PyTorch {torch.__version__}: this behaviour was checked on 2.9.1, 2.13, 2.14")
+
+
+@pytest.mark.parametrize("bad", [-1, -3, 3, 4])
+@pytest.mark.parametrize("dim", [1, None])
+def test_helper_and_loop_agree_on_indices_outside_0_to_size_minus_1(bad, dim):
+    """The helper, its loop reference and take_along_dim_sources refuse the same indices."""
+    x = torch.tensor([[10, 20, 30]])  # CPU on purpose
+    indices = torch.tensor([[0, bad]])
+    if dim is None and 0 <= bad < x.numel():
+        pytest.skip("in range when flattened")
+    with pytest.raises(IndexError, match=f"indices holds {bad} at position"):
+        checked_take_along_dim(x, indices, dim)
+    with pytest.raises(IndexError, match=f"index {bad} is out of bounds"):
+        reference.take_along_dim(x, indices, dim)
+    if dim is not None:
+        with pytest.raises(IndexError, match=f"indices holds {bad} at position"):
+            take_along_dim_sources(x, indices, dim)
+        with pytest.raises(IndexError, match=f"index {bad} is out of bounds"):
+            reference.take_along_dim_sources(x, indices, dim)
+
+
+def test_take_along_dim_sources_never_reports_a_coordinate_pytorch_does_not_read():
+    """Issue 9: it used to report columns 3 and -1 where PyTorch 2.13 reads 0 and 2."""
+    x = torch.tensor([[10, 20, 30]])
+    with pytest.raises(IndexError, match=re.escape("the valid indices are 0..2")):
+        take_along_dim_sources(x, torch.tensor([[3, -1]]), dim=1)
+    with pytest.raises(TypeError, match="dim must be an int"):
+        take_along_dim_sources(x, torch.tensor([[0]]), None)
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "indices_shape", "error", "message"),
+    [
+        ((2, -1), (2, 1), ValueError, "input_shape = (2, -1) has the negative size -1 at dim 1"),
+        ((2, 3), (2.0, 1), TypeError, "indices_shape = (2.0, 1) has a float at dim 0"),
+        ((2, 3), (True, 1), TypeError, "indices_shape = (True, 1) has a bool at dim 0"),
+        ("23", (2, 1), TypeError, "input_shape must be a tuple of ints or a torch.Size, got str"),
+        (torch.zeros(2, 3), (2, 1), TypeError, "input_shape must be a tuple of ints"),
+    ],
+)
+def test_take_along_dim_shape_refuses_what_is_not_a_shape(
+    input_shape, indices_shape, error, message
+):
+    with pytest.raises(error, match=re.escape(message)):
+        take_along_dim_shape(input_shape, indices_shape, 1)
+
+
+def test_take_along_dim_shape_returns_python_ints():
+    np = pytest.importorskip("numpy")
+    out = take_along_dim_shape((np.int64(2), 3), [1, np.int64(4)], 1)
+    assert out == (2, 4) and all(type(n) is int for n in out)
+    out = take_along_dim_shape(torch.Size([2, 3]), (2, 2), None)
+    assert out == (4,) and type(out[0]) is int

@@ -4,9 +4,13 @@ Usage: python tests/tools/store_outputs.py [NOTEBOOK ...]   (default: notebooks/
 
 Each notebook runs top to bottom in a fresh kernel of this Python, from its own folder, on the
 CPU, with the same environment nbval uses in ``make test``. Only a notebook that ran without an
-unexpected error is written; when a cell fails, the old file stays untouched and the failing
-cell and its error are printed. Volatile metadata (timings, Python version) is stripped, so
-running it twice writes the same bytes.
+unexpected error is written; when a cell fails, its kernel dies, or it runs past the cell
+timeout (``STORE_OUTPUTS_TIMEOUT`` seconds, default 600), the old file stays untouched, the
+notebook and the cell are named on stderr, and the exit status is 1. The kernel is driven by
+jupyter_client's *asynchronous* manager: with the synchronous one, nbclient neither noticed a
+dead kernel (it waited for good) nor enforced the timeout. Volatile metadata (timings, Python
+version) is stripped and consecutive writes to one stream are merged into one output (how
+stdout is split into chunks changes from run to run), so running it twice writes the same bytes.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ import sys
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,25 +49,71 @@ def normalise(nb: nbformat.NotebookNode) -> None:
         if cell.cell_type == "code":
             cell.metadata.pop("collapsed", None)
             cell.metadata.pop("scrolled", None)
+            cell.outputs = merge_streams(cell.outputs)
 
 
-def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
-    """Run the notebook at ``path``; raise CellExecutionError on an unexpected error."""
+def merge_streams(outputs: list) -> list:
+    """One output per run of consecutive writes to the same stream (stdout or stderr)."""
+    merged: list = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (
+            out.get("output_type") == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == out.get("name")
+        ):
+            last["text"] = last["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
+class NotebookFailed(Exception):
+    """A notebook could not be stored; the message names the notebook and the cell."""
+
+
+def _describe(nb: nbformat.NotebookNode, index: int | None) -> str:
+    if index is None:
+        return "before its first cell"
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    number = code.index(index) + 1 if index in code else "?"
+    first = nb.cells[index].source.strip().splitlines()[:1]
+    return f"cell {index} (code cell {number}: {first[0] if first else ''!r})"
+
+
+def default_timeout() -> int:
+    return int(os.environ.get("STORE_OUTPUTS_TIMEOUT", "600"))
+
+
+def execute(path: Path, timeout: int | None = None) -> nbformat.NotebookNode:
+    """Run the notebook at ``path``; raise NotebookFailed on an unexpected error, a dead kernel
+    or a cell that runs longer than ``timeout`` seconds."""
+    timeout = default_timeout() if timeout is None else timeout
     nb = nbformat.read(path, as_version=4)
-    km = KernelManager(
+    km = AsyncKernelManager(
         kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager()
     )
+    current: list[int] = []
     client = NotebookClient(
         nb,
         km=km,
         timeout=timeout,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
+        on_cell_start=lambda cell, cell_index: current.append(cell_index),
     )
     saved = {k: os.environ.get(k) for k in KERNEL_ENV}
     os.environ.update(KERNEL_ENV)
     try:
         client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        where = _describe(nb, current[-1] if current else None)
+        kind = {
+            CellTimeoutError: f"ran longer than the cell timeout of {timeout} s",
+            DeadKernelError: "killed the kernel (it died while the cell ran)",
+        }.get(type(err), "raised an error")
+        raise NotebookFailed(f"{path}: {where} {kind}\n{err}") from err
     finally:
         for key, value in saved.items():
             if value is None:
@@ -74,14 +124,12 @@ def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     return nb
 
 
-def store(path: Path) -> bool:
+def store(path: Path, timeout: int | None = None) -> bool:
     """Execute ``path`` and write it back; False (file untouched) when a cell failed."""
     try:
-        nb = execute(path)
-    except CellExecutionError as err:
-        print(
-            f"FAILED {path}: not written, the stored notebook is unchanged.\n{err}", file=sys.stderr
-        )
+        nb = execute(path, timeout)
+    except NotebookFailed as err:
+        print(f"FAILED {err}\nnot written: the stored notebook is unchanged.", file=sys.stderr)
         return False
     text = nbformat.writes(nb) + "\n"
     if path.read_text(encoding="utf-8") != text:
