@@ -498,3 +498,27 @@ def test_scatter_figure_panels_wrap_and_carry_alt_text():
     assert len(shown) == 2
     assert all(p.get("aria-label") for p in shown)
     assert "output (2, 4) = [[20, 30, 0, 10], [60, 50, 40, 0]]" in fig.description
+
+
+def chapter_figures() -> list[draw.Figure]:
+    """The figures of chapter 7, drawn from the same tensors as its cells."""
+    x = torch.zeros(2, 4, dtype=torch.long)
+    idx = torch.tensor([[3, 0, 1], [2, 1, 0]])
+    src = torch.tensor([[10, 20, 30], [40, 50, 60]])
+    rows = torch.tensor([[1, 0, 1]])
+    bins, vals = torch.tensor([1, 3, 1, 0, 1]), torch.tensor([1, 2, 3, 4, 5])
+    return [
+        draw.scatter(x, 1, idx, src),
+        draw.scatter(torch.zeros(2, 3, dtype=torch.long), 0, rows, src),
+        draw.scatter(torch.zeros(4, dtype=torch.long), 0, bins, vals, reduce="sum"),
+    ]
+
+
+@pytest.mark.parametrize("column", [688 - 16, 358 - 16])  # the output box at 1280 and 390 px
+def test_chapter_figures_read_at_11_px_on_a_desktop_and_a_phone(column):
+    for fig in chapter_figures():
+        for panel in panels(fig):
+            smallest = min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
+            shown = smallest * min(1.0, column / float(panel.get("width")))
+            assert shown >= 11, (fig.title, panel.get("width"))
+            assert crossings(panel) == []
