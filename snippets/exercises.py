@@ -673,3 +673,45 @@ register(
         arg_names=("scores", "k"),
     )
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 8: recipes. Scores are whole numbers in a small range, so ties happen: answer_rank
+# counts only strictly higher scores, and the check must see tied cases.
+
+
+def _pick_channel_case(gen: torch.Generator) -> Case:
+    h, w = _sizes(gen, 2, 4)
+    c = _sizes(gen, 1, 4, allow_empty=False)[0]
+    if int(torch.randint(0, 2, (1,), generator=gen)):  # channels-first memory: non-contiguous
+        data = torch.randn(c, h, w, generator=gen).permute(1, 2, 0)
+    else:
+        data = torch.randn(h, w, c, generator=gen)
+    return data, torch.randint(0, c, (h, w), generator=gen)
+
+
+def _answer_rank_case(gen: torch.Generator) -> Case:
+    b = _sizes(gen, 1, 4)[0]
+    v = _sizes(gen, 1, 6, allow_empty=False)[0]
+    scores = torch.randint(0, 4, (b, v), generator=gen).float()
+    return scores, torch.randint(0, v, (b,), generator=gen)
+
+
+register(
+    Exercise(
+        name="pick_channel",
+        signature="pick_channel(data: (H, W, C), index_map: (H, W) int64) -> (H, W)",
+        reference=reference.pick_channel,
+        make_case=_pick_channel_case,
+        arg_names=("data", "index_map"),
+    )
+)
+register(
+    Exercise(
+        name="answer_rank",
+        signature="answer_rank(scores: (B, V), answer: (B,) int64) -> (B,) int64, how many candidates score strictly higher",
+        reference=reference.answer_rank,
+        make_case=_answer_rank_case,
+        arg_names=("scores", "answer"),
+    )
+)

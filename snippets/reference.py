@@ -19,11 +19,13 @@ import math
 import torch
 
 __all__ = [
+    "answer_rank",
     "argmax_coordinates",
     "band_mask",
     "broadcast_binary",
     "broadcast_shape",
     "broadcast_source",
+    "cat",
     "channel_argmax_coordinates",
     "class_counts",
     "ema_step",
@@ -39,6 +41,7 @@ __all__ = [
     "pairwise_sq_dists",
     "patched_output",
     "peak_coordinates",
+    "pick_channel",
     "pick_per_column",
     "predict_proba",
     "put_along_dim",
@@ -750,4 +753,44 @@ def keep_top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
         row = [float(v) for v in scores[b]]
         for j in sorted(range(len(row)), key=lambda j: row[j], reverse=True)[:k]:
             out[b, j] = row[j]
+    return out.to(scores.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 8: recipes from the field.
+
+
+def cat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
+    """``torch.cat``: position ``p`` of tensor ``k`` lands at ``p`` shifted along ``dim`` by the
+    sizes of tensors ``0 .. k - 1`` along ``dim``."""
+    dim = dim % tensors[0].dim()
+    shape = list(tensors[0].shape)
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    out = torch.empty(shape, dtype=tensors[0].dtype)
+    offset = 0
+    for t in tensors:
+        for p in _positions(t.shape):
+            q = list(p)
+            q[dim] += offset
+            out[tuple(q)] = t[p].item()
+        offset += t.shape[dim]
+    return out.to(tensors[0].device)
+
+
+def pick_channel(data: torch.Tensor, index_map: torch.Tensor) -> torch.Tensor:
+    """``out[h][w] = data[h][w][index_map[h][w]]``."""
+    out = torch.empty(tuple(index_map.shape), dtype=data.dtype)
+    for h, w in _positions(index_map.shape):
+        out[h, w] = data[h, w, int(index_map[h, w])].item()
+    return out.to(data.device)
+
+
+def answer_rank(scores: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
+    """For each row of ``scores`` (candidates along the last dim): how many candidates score
+    strictly higher than the one at ``answer``."""
+    out = torch.zeros(tuple(answer.shape), dtype=torch.int64)
+    for p in _positions(answer.shape):
+        row = scores[p]
+        own = float(row[int(answer[p])])
+        out[p] = sum(1 for v in row.tolist() if v > own)
     return out.to(scores.device)

@@ -35,6 +35,7 @@ from snippets.draw.canvas import (
     text_box,
     text_width,
 )
+from snippets.draw.cat import cat
 from snippets.draw.gather import gather
 from snippets.draw.hooks import HOOK_STYLE, HookTimeline, hook_colour, hook_timeline
 from snippets.draw.scatter import scatter
@@ -56,6 +57,7 @@ __all__ = [
     "argmax_along",
     "autograd_graph",
     "broadcast",
+    "cat",
     "format_value",
     "gather",
     "hook_colour",
