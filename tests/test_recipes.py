@@ -227,3 +227,14 @@ def test_gathering_embeddings_with_a_3d_index_fails():
     ):
         emb.gather(0, ids.unsqueeze(-1).expand(-1, -1, 3))
     assert torch.equal(F.embedding(ids, emb), emb[ids])
+
+
+@pytest.mark.parametrize("column", [688 - 16, 358 - 16])  # the output box at 1280 and 390 px
+def test_the_chapter_figure_reads_at_11_px(column):
+    from tests.svg import SVG, crossings
+
+    fig = draw.cat([torch.tensor([[1, 2, 3], [4, 5, 6]]), torch.tensor([[7], [8]])], dim=1)
+    for panel in panels(fig):
+        smallest = min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
+        assert smallest * min(1.0, column / float(panel.get("width"))) >= 11
+        assert crossings(panel) == []
