@@ -674,3 +674,103 @@ register(
         arg_names=("idx", "n"),
     )
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 7: scatter. Values are drawn from a normal distribution, so ties (where topk may
+# order equal values either way) are not what these exercises test; segment and class ids
+# leave some segments empty on purpose.
+
+
+def _counts_case(gen: torch.Generator) -> Case:
+    n = _sizes(gen, 1, 12)[0]
+    c = _sizes(gen, 1, 6, allow_empty=False)[0]
+    return torch.randint(0, c, (n,), generator=gen), c
+
+
+def _segment_max_case(gen: torch.Generator) -> Case:
+    n = _sizes(gen, 1, 10)[0]
+    s = _sizes(gen, 1, 5, allow_empty=False)[0]
+    if int(torch.randint(0, 2, (1,), generator=gen)):  # non-contiguous: every other element
+        values = torch.randn(2 * n, generator=gen)[::2]
+    else:
+        values = torch.randn(n, generator=gen)
+    return values, torch.randint(0, s, (n,), generator=gen), s
+
+
+def _keep_top_k_case(gen: torch.Generator) -> Case:
+    b = _sizes(gen, 1, 4)[0]
+    n = _sizes(gen, 1, 6, allow_empty=False)[0]
+    k = int(torch.randint(0, n + 1, (1,), generator=gen))
+    return _maybe_transposed(gen, b, n), k
+
+
+register(
+    Exercise(
+        name="class_counts",
+        signature="class_counts(labels: (N,) int64, num_classes: int) -> (num_classes,) int64",
+        reference=reference.class_counts,
+        make_case=_counts_case,
+        arg_names=("labels", "num_classes"),
+    )
+)
+register(
+    Exercise(
+        name="segment_max",
+        signature="segment_max(values: (N,), segment_ids: (N,) int64, num_segments: int) -> (num_segments,), -inf where a segment is empty",
+        reference=reference.segment_max,
+        make_case=_segment_max_case,
+        arg_names=("values", "segment_ids", "num_segments"),
+    )
+)
+register(
+    Exercise(
+        name="keep_top_k",
+        signature="keep_top_k(scores: (B, N), k: int) -> (B, N): each row's k largest values in place, 0 elsewhere",
+        reference=reference.keep_top_k,
+        make_case=_keep_top_k_case,
+        arg_names=("scores", "k"),
+    )
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 8: recipes. Scores are whole numbers in a small range, so ties happen: answer_rank
+# counts only strictly higher scores, and the check must see tied cases.
+
+
+def _pick_channel_case(gen: torch.Generator) -> Case:
+    h, w = _sizes(gen, 2, 4)
+    c = _sizes(gen, 1, 4, allow_empty=False)[0]
+    if int(torch.randint(0, 2, (1,), generator=gen)):  # channels-first memory: non-contiguous
+        data = torch.randn(c, h, w, generator=gen).permute(1, 2, 0)
+    else:
+        data = torch.randn(h, w, c, generator=gen)
+    return data, torch.randint(0, c, (h, w), generator=gen)
+
+
+def _answer_rank_case(gen: torch.Generator) -> Case:
+    b = _sizes(gen, 1, 4)[0]
+    v = _sizes(gen, 1, 6, allow_empty=False)[0]
+    scores = torch.randint(0, 4, (b, v), generator=gen).float()
+    return scores, torch.randint(0, v, (b,), generator=gen)
+
+
+register(
+    Exercise(
+        name="pick_channel",
+        signature="pick_channel(data: (H, W, C), index_map: (H, W) int64) -> (H, W)",
+        reference=reference.pick_channel,
+        make_case=_pick_channel_case,
+        arg_names=("data", "index_map"),
+    )
+)
+register(
+    Exercise(
+        name="answer_rank",
+        signature="answer_rank(scores: (B, V), answer: (B,) int64) -> (B,) int64, how many candidates score strictly higher",
+        reference=reference.answer_rank,
+        make_case=_answer_rank_case,
+        arg_names=("scores", "answer"),
+    )
+)

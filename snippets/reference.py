@@ -20,17 +20,21 @@ import torch
 
 __all__ = [
     "advanced_index",
+    "answer_rank",
     "argmax_coordinates",
     "band_mask",
     "batch_pick",
     "broadcast_binary",
     "broadcast_shape",
     "broadcast_source",
+    "cat",
     "channel_argmax_coordinates",
+    "class_counts",
     "count_occurrences",
     "ema_step",
     "ema_update",
     "gather",
+    "keep_top_k",
     "layer_output",
     "layer_output_grad",
     "length_mask",
@@ -40,8 +44,16 @@ __all__ = [
     "pairwise_sq_dists",
     "patched_output",
     "peak_coordinates",
+    "pick_channel",
     "pick_per_column",
     "predict_proba",
+    "put_along_dim",
+    "scatter",
+    "scatter_add",
+    "scatter_reduce",
+    "segment_max",
+    "segment_mean",
+    "segment_sum",
     "select_patches",
     "sequence_logprob",
     "sliding_windows",
@@ -730,3 +742,201 @@ def count_occurrences(idx: torch.Tensor, n: int) -> torch.Tensor:
     for i in range(idx.shape[0]):
         out[int(idx[i])] += 1
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 7: scatter. Writing by index, one source element at a time, in the order of the
+# source's positions. Plain scatter is specified only when no two source elements name the
+# same output cell (PyTorch leaves the winner unspecified), so its reference refuses that case.
+
+
+def _scatter_target(p: tuple[int, ...], dim: int, i: int) -> tuple[int, ...]:
+    target = list(p)
+    target[dim] = i
+    return tuple(target)
+
+
+def _scatter_groups(
+    input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor
+) -> tuple[int, torch.Tensor, dict[tuple[int, ...], list]]:
+    """(dim, input as >= 1-d, the src values written to each output cell, in src order)."""
+    dim = dim % max(input.dim(), 1)
+    flat_input = input.reshape(1) if input.dim() == 0 else input
+    flat_index = index.reshape(1) if index.dim() == 0 else index
+    flat_src = src.reshape(1) if src.dim() == 0 else src
+    size = flat_input.shape[dim]
+    groups: dict[tuple[int, ...], list] = {}
+    for p in _positions(flat_index.shape):
+        i = int(flat_index[p])
+        if not 0 <= i < size:
+            raise IndexError(f"index {i} is out of bounds for dim {dim} with size {size}")
+        groups.setdefault(_scatter_target(p, dim, i), []).append(flat_src[p].item())
+    return dim, flat_input, groups
+
+
+def scatter(input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+    """``out[p with p[dim] replaced by index[p]] = src[p]`` for every position ``p`` of index;
+    every other cell keeps input's value. For dim=1 on 2-D tensors:
+    ``out[i][index[i][j]] = src[i][j]``. Two positions that write one cell are a ValueError:
+    which of them PyTorch keeps is unspecified."""
+    dim, flat_input, groups = _scatter_groups(input, dim, index, src)
+    out = flat_input.clone()
+    for target, written in groups.items():
+        if len(written) > 1:
+            raise ValueError(f"cell {target} is written {len(written)} times: unspecified")
+        out[target] = written[0]
+    return out.reshape(input.shape)
+
+
+def scatter_add(
+    input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor
+) -> torch.Tensor:
+    """``out[p with p[dim] replaced by index[p]] += src[p]`` for every position ``p`` of index."""
+    return scatter_reduce(input, dim, index, src, "sum", include_self=True)
+
+
+def _reduce(values: list, reduce: str, is_float: bool):
+    if reduce == "sum":
+        return sum(values)
+    if reduce == "prod":
+        return math.prod(values)
+    if reduce == "amax":
+        return max(values)
+    if reduce == "amin":
+        return min(values)
+    if reduce == "mean":  # PyTorch floors an integer mean
+        return sum(values) / len(values) if is_float else sum(values) // len(values)
+    raise ValueError(f"reduce must be sum, prod, mean, amax or amin, got {reduce!r}")
+
+
+def scatter_reduce(
+    input: torch.Tensor,
+    dim: int,
+    index: torch.Tensor,
+    src: torch.Tensor,
+    reduce: str,
+    include_self: bool = True,
+) -> torch.Tensor:
+    """Each output cell that some ``index[p]`` names becomes ``reduce`` of the src values
+    written to it, and of input's own value when ``include_self``; every other cell keeps
+    input's value. ``mean`` divides by the number of values reduced (floored for integers)."""
+    dim, flat_input, groups = _scatter_groups(input, dim, index, src)
+    out = flat_input.clone()
+    for target, written in groups.items():
+        values = ([flat_input[target].item()] if include_self else []) + written
+        out[target] = _reduce(values, reduce, input.is_floating_point())
+    return out.reshape(input.shape)
+
+
+def segment_sum(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int) -> torch.Tensor:
+    """``out[s] = sum of values[n] over the n with segment_ids[n] == s`` (0 for none)."""
+    out = torch.zeros((num_segments, *values.shape[1:]), dtype=values.dtype)
+    for n in range(values.shape[0]):
+        s = int(segment_ids[n])
+        if not 0 <= s < num_segments:
+            raise IndexError(f"segment id {s} is out of bounds for {num_segments} segments")
+        out[s] += values[n].cpu()
+    return out.to(values.device)
+
+
+def segment_mean(
+    values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int
+) -> torch.Tensor:
+    """The mean of ``values[n]`` over the n with ``segment_ids[n] == s``; 0 for no n."""
+    out = segment_sum(values, segment_ids, num_segments).cpu()
+    for s in range(num_segments):
+        count = sum(1 for n in range(values.shape[0]) if int(segment_ids[n]) == s)
+        if count:
+            out[s] /= count
+    return out.to(values.device)
+
+
+def put_along_dim(
+    input: torch.Tensor, indices: torch.Tensor, values: torch.Tensor, dim: int
+) -> torch.Tensor:
+    """A copy of input with ``out[p with p[dim] replaced by indices[p]] = values[p]`` for every
+    position ``p`` of the indices stretched (size 1 away from ``dim``) to input's sizes; values
+    broadcast to that shape. Two positions that write one cell are a ValueError."""
+    dim = dim % input.dim()
+    shape = [indices.shape[d] if d == dim else input.shape[d] for d in range(input.dim())]
+    vals = values.broadcast_to(shape)
+    out = input.clone()
+    written: set[tuple[int, ...]] = set()
+    for p in _positions(torch.Size(shape)):
+        q = tuple(0 if indices.shape[d] == 1 and d != dim else c for d, c in enumerate(p))
+        i = int(indices[q])
+        if not 0 <= i < input.shape[dim]:
+            raise IndexError(f"index {i} is out of bounds for dim {dim}")
+        target = _scatter_target(p, dim, i)
+        if target in written:
+            raise ValueError(f"cell {target} is written twice")
+        written.add(target)
+        out[target] = vals[p]
+    return out
+
+
+def class_counts(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """``out[c]`` = how many entries of ``labels`` equal ``c``, for c in 0 .. num_classes - 1."""
+    out = torch.zeros(num_classes, dtype=torch.int64)
+    for n in range(labels.shape[0]):
+        out[int(labels[n])] += 1
+    return out.to(labels.device)
+
+
+def segment_max(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int) -> torch.Tensor:
+    """``out[s]`` = the largest ``values[n]`` with ``segment_ids[n] == s``; ``-inf`` for none."""
+    out = torch.full((num_segments,), -math.inf, dtype=values.dtype)
+    for n in range(values.shape[0]):
+        s = int(segment_ids[n])
+        out[s] = max(float(out[s]), float(values[n]))
+    return out.to(values.device)
+
+
+def keep_top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Each row keeps its ``k`` largest values in place; every other entry becomes 0."""
+    out = torch.zeros_like(scores, device="cpu")
+    for b in range(scores.shape[0]):
+        row = [float(v) for v in scores[b]]
+        for j in sorted(range(len(row)), key=lambda j: row[j], reverse=True)[:k]:
+            out[b, j] = row[j]
+    return out.to(scores.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 8: recipes from the field.
+
+
+def cat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
+    """``torch.cat``: position ``p`` of tensor ``k`` lands at ``p`` shifted along ``dim`` by the
+    sizes of tensors ``0 .. k - 1`` along ``dim``."""
+    dim = dim % tensors[0].dim()
+    shape = list(tensors[0].shape)
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    out = torch.empty(shape, dtype=tensors[0].dtype)
+    offset = 0
+    for t in tensors:
+        for p in _positions(t.shape):
+            q = list(p)
+            q[dim] += offset
+            out[tuple(q)] = t[p].item()
+        offset += t.shape[dim]
+    return out.to(tensors[0].device)
+
+
+def pick_channel(data: torch.Tensor, index_map: torch.Tensor) -> torch.Tensor:
+    """``out[h][w] = data[h][w][index_map[h][w]]``."""
+    out = torch.empty(tuple(index_map.shape), dtype=data.dtype)
+    for h, w in _positions(index_map.shape):
+        out[h, w] = data[h, w, int(index_map[h, w])].item()
+    return out.to(data.device)
+
+
+def answer_rank(scores: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
+    """For each row of ``scores`` (candidates along the last dim): how many candidates score
+    strictly higher than the one at ``answer``."""
+    out = torch.zeros(tuple(answer.shape), dtype=torch.int64)
+    for p in _positions(answer.shape):
+        row = scores[p]
+        own = float(row[int(answer[p])])
+        out[p] = sum(1 for v in row.tolist() if v > own)
+    return out.to(scores.device)

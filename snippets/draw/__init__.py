@@ -2,8 +2,8 @@
 
 ``canvas`` holds the ``Figure`` (one or more SVG panels with ``rect``, ``path``, ``circle`` and
 ``text`` primitives), the palette and the text-width model; ``flow`` the input -> output ->
-arrows layout that ``gather``, ``take_along_dim`` and ``argmax_along`` share; one module per
-figure. The SVG is written by hand rather than by matplotlib, so it is byte-for-byte the same on
+arrows layout that ``gather``, ``take_along_dim`` and ``argmax_along`` share (``scatter`` turns
+it around); one module per figure. The SVG is written by hand rather than by matplotlib, so it is byte-for-byte the same on
 every machine and device (figures are drawn from ``.cpu()`` values): nbval compares it in full,
 and the tests read the figure's content back (which input cell each output cell came from, its
 colour, where every text and arrow lies) from the SVG itself.
@@ -35,8 +35,10 @@ from snippets.draw.canvas import (
     text_box,
     text_width,
 )
+from snippets.draw.cat import cat
 from snippets.draw.gather import gather
 from snippets.draw.hooks import HOOK_STYLE, HookTimeline, hook_colour, hook_timeline
+from snippets.draw.scatter import scatter
 from snippets.draw.take_along_dim import take_along_dim
 from snippets.draw.tensor_index import advanced_index
 
@@ -57,10 +59,12 @@ __all__ = [
     "argmax_along",
     "autograd_graph",
     "broadcast",
+    "cat",
     "format_value",
     "gather",
     "hook_colour",
     "hook_timeline",
+    "scatter",
     "take_along_dim",
     "text_box",
     "text_width",
