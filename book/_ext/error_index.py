@@ -448,6 +448,10 @@ class ErrorIndex(SphinxDirective):
         root = Path(self.env.srcdir)
         for path in sorted(root.glob(NOTEBOOK_GLOB)):
             self.env.note_dependency(str(path))
+        # A chapter added later is no dependency yet: _outdated reads this page again then.
+        self.env.error_index_docs = getattr(self.env, "error_index_docs", set()) | {
+            self.env.docname
+        }
         try:
             cells = read_book(root)
         except (ValueError, json.JSONDecodeError) as exc:
@@ -625,6 +629,27 @@ def add_anchors(app: Sphinx, doctree: nodes.document) -> None:
                 break
 
 
+def _outdated(
+    app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """The index page, whenever a chapter is added or removed (an incremental build would
+    otherwise keep an index without the new chapter's errors)."""
+    if any(doc.startswith("notebooks/") for doc in (*added, *removed)):
+        return sorted(d for d in getattr(env, "error_index_docs", set()) if d in env.found_docs)
+    return []
+
+
+def _merge(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    """Parallel reads: keep the index pages a worker found."""
+    env.error_index_docs = getattr(env, "error_index_docs", set()) | getattr(
+        other, "error_index_docs", set()
+    )
+
+
+def _purge(app: Sphinx, env: Any, docname: str) -> None:
+    getattr(env, "error_index_docs", set()).discard(docname)
+
+
 def _add_static(app: Sphinx, config: Any) -> None:
     """Serve ``book/_ext/static`` (the page's stylesheet) as ``_static``."""
     folder = str(Path(__file__).parent / "static")
@@ -639,6 +664,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # Loaded before searchtools.js, which then uses its splitQuery.
     app.add_js_file("error-search.js")
     app.connect("doctree-read", add_anchors)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-purge-doc", _purge)
     # Bump env_version when the ids change: the chapters are then read again.
     return {
         "version": "1",
