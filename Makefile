@@ -59,7 +59,7 @@ site: $(STAMP)
 	$(PY) -m pytest -m site tests/site $(PYTEST_ARGS)
 
 outputs: $(STAMP)
-	$(PY) tests/tools/store_outputs.py $(NOTEBOOKS)
+	$(PY) tools/store_outputs.py $(NOTEBOOKS)
 
 serve:
 	@test -d _build/html || { echo "no _build/html: run make book first"; exit 1; }

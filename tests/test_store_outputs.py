@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location(
-    "store_outputs", ROOT / "tests/tools/store_outputs.py"
+    "store_outputs", ROOT / "tools/store_outputs.py"
 )
 store_outputs = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(store_outputs)
@@ -64,10 +64,10 @@ def test_outputs_are_stored_and_a_second_run_writes_the_same_bytes(tmp_path, cap
 
 
 def run_tool(path: Path, timeout_s: int) -> tuple[subprocess.CompletedProcess, float]:
-    """``python tests/tools/store_outputs.py path`` in its own process group, killed with its
+    """``python tools/store_outputs.py path`` in its own process group, killed with its
     kernel after 90 s, so that a hang fails this test instead of hanging the suite."""
     env = {**os.environ, "STORE_OUTPUTS_TIMEOUT": str(timeout_s)}
-    args = [sys.executable, str(ROOT / "tests/tools/store_outputs.py"), str(path)]
+    args = [sys.executable, str(ROOT / "tools/store_outputs.py"), str(path)]
     start = time.monotonic()
     with subprocess.Popen(
         args,

@@ -1,6 +1,6 @@
 """Execute notebooks and store their outputs deterministically (``make outputs``).
 
-Usage: python tests/tools/store_outputs.py [NOTEBOOK ...]   (default: notebooks/*.ipynb)
+Usage: python tools/store_outputs.py [NOTEBOOK ...]   (default: notebooks/*.ipynb)
 
 Each notebook runs top to bottom in a fresh kernel of this Python, from its own folder, on the
 CPU, with the same environment nbval uses in ``make test``. Only a notebook that ran without an
@@ -25,14 +25,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
-ROOT = Path(__file__).resolve().parents[2]
-# Same values as notebooks/conftest.py sets for nbval.
-KERNEL_ENV = {
-    "TORCH_DEVICE": "cpu",
-    "IPYKERNEL_CELL_NAME": "<IPY-INPUT>",
-    "PYTHONHASHSEED": "0",
-    "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
-}
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: `tools` is then importable
+
+from tools.kernel_env import KERNEL_ENV as _NBVAL_ENV  # noqa: E402
+from tools.kernel_env import STORE_DEVICE  # noqa: E402
+
+# The environment nbval's kernel gets (notebooks/conftest.py), on the CPU.
+KERNEL_ENV = {"TORCH_DEVICE": STORE_DEVICE, **_NBVAL_ENV}
 
 
 def normalise(nb: nbformat.NotebookNode) -> None:
