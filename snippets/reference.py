@@ -30,6 +30,7 @@ __all__ = [
     "count_occurrences",
     "ema_step",
     "ema_update",
+    "first_bad_class_index",
     "gather",
     "layer_output",
     "layer_output_grad",
@@ -730,3 +731,16 @@ def count_occurrences(idx: torch.Tensor, n: int) -> torch.Tensor:
     for i in range(idx.shape[0]):
         out[int(idx[i])] += 1
     return out
+
+
+def first_bad_class_index(
+    indices: torch.Tensor, num_classes: int, ignore_index: int | None = None
+) -> tuple[tuple[int, ...], int] | None:
+    """The first (row-major) position and value outside ``0 .. num_classes - 1``, or None."""
+    for p in _positions(indices.shape):
+        v = int(indices[p])
+        if v == ignore_index:
+            continue
+        if not 0 <= v < num_classes:
+            return p, v
+    return None

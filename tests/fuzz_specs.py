@@ -249,6 +249,22 @@ def o_check_index_values(index, size, *, dim, name="index", tensor_name="input",
         raise IndexError(name)
 
 
+def o_check_class_indices(indices, num_classes, *, ignore_index=None, name="indices"):
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 0:
+        raise TypeError("num_classes")
+    if ignore_index is not None and (
+        not isinstance(ignore_index, int) or isinstance(ignore_index, bool)
+    ):
+        raise TypeError("ignore_index")
+    if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype == torch.bool:
+        raise TypeError(name)
+    if indices.device.type == "cpu" and reference.first_bad_class_index(
+        indices, num_classes, ignore_index
+    ):
+        raise IndexError(name)
+    return indices
+
+
 def o_shape_str(shape):
     if isinstance(shape, torch.Tensor):
         raise TypeError("a tensor is not a shape")
@@ -573,6 +589,13 @@ def _specs() -> dict[str, Spec]:
             lambda: ([X.clone(), 1, IDX.clone()], {}),
             o_gather,
             ("input", "dim", "index"),
+        ),
+        "indexing.check_class_indices": Spec(
+            indexing.check_class_indices,
+            lambda: ([IDX.clone(), 3], {}),
+            o_check_class_indices,
+            ("indices", "num_classes"),
+            labels=("name",),
         ),
         "indexing.check_gather_args": Spec(
             indexing.check_gather_args,
