@@ -369,6 +369,24 @@ def _real(x):
         raise TypeError("dtype")
 
 
+def o_argmax_over(x, dims):
+    if isinstance(dims, list):
+        dims = tuple(dims)
+    if not isinstance(dims, tuple) or not isinstance(x, torch.Tensor):
+        raise TypeError("dims")
+    _real(x)
+    if not dims or x.dim() == 0:
+        raise ValueError("dims")
+    for d in dims:
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise TypeError("dims")
+    x.amax(dim=dims)  # PyTorch's own refusals: a dim out of range, a repeated dim, an empty dim
+    if any(x.size(d) == 0 for d in dims):
+        raise ValueError("dims")
+    cpu_only(x)
+    return reference.argmax_over(x, dims)
+
+
 def o_argmax_coordinates(x, dim=None):
     _real(x)
     cpu_only(x)
@@ -776,6 +794,12 @@ def _specs() -> dict[str, Spec]:
             lambda: ([randn(2, 3, 4), 1], {}),
             o_argmax_coordinates,
             ("x", "dim"),
+        ),
+        "argmax.argmax_over": Spec(
+            argmax.argmax_over,
+            lambda: ([randn(2, 3, 4), (0, 2)], {}),
+            o_argmax_over,
+            ("x", "dims"),
         ),
         "argmax.argmax_index": Spec(
             argmax.argmax_index,
