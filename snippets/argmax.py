@@ -31,7 +31,14 @@ import torch
 
 from snippets.validate import check_dim, check_tensor, shape_str
 
-__all__ = ["argmax_coordinates", "argmax_index", "max_along", "nbytes", "storage_nbytes"]
+__all__ = [
+    "argmax_coordinates",
+    "argmax_index",
+    "argmax_over",
+    "max_along",
+    "nbytes",
+    "storage_nbytes",
+]
 
 
 def _check_input(x: object, dim: int | None, op: str) -> int | None:
@@ -134,6 +141,58 @@ def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     index = argmax_index(x, d)
     shape = index[d].shape  # the shape of x.argmax(d); the aranges broadcast to it
     return torch.stack([t.expand(shape) for t in index], dim=-1)
+
+
+def argmax_over(x: torch.Tensor, dims: tuple[int, ...] | list[int]) -> torch.Tensor:
+    """Coordinates, along several ``dims`` at once, of the first maximum: ``argmax`` over a tuple.
+
+    ``x.argmax(dim)`` takes one dim; ``x.amax(dims)`` takes a tuple but gives the value only.
+    This moves ``dims`` to the end (in the order given), flattens them into one dim, takes
+    ``argmax`` there and splits the flat index with ``torch.unravel_index``. The result has the
+    shape ``(*x.shape without dims, len(dims))``: for each position of the other dims, one
+    coordinate per entry of ``dims``, in that order. "First" is in row-major order over ``dims``
+    as given; NaN counts as the maximum, as in ``torch.argmax``.
+
+    >>> t = torch.tensor([[[4, 9, 1], [9, 2, 3]],
+    ...                   [[5, 0, 8], [7, 8, 6]]])       # (2, 2, 3)
+    >>> argmax_over(t, (1, 2))                            # per t[a]: (row, column) of its max
+    tensor([[0, 1],
+            [0, 2]])
+    >>> t.amax(dim=(1, 2))
+    tensor([9, 8])
+    >>> argmax_over(t, (0, 2))                            # per row index: (a, column)
+    tensor([[0, 1],
+            [0, 0]])
+    >>> argmax_over(t, 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: dims must be a tuple or list of ints, got int (for one dim use x.argmax(dim))
+    """
+    x = check_tensor(x, "x")
+    if isinstance(dims, list):
+        dims = tuple(dims)
+    if not isinstance(dims, tuple):
+        hint = " (for one dim use x.argmax(dim))" if isinstance(dims, int) else ""
+        raise TypeError(f"dims must be a tuple or list of ints, got {type(dims).__name__}{hint}")
+    if x.dtype == torch.bool or x.is_complex():
+        _check_input(x, None, "argmax_over")  # the same TypeError as the other helpers
+    if not dims:
+        raise ValueError("dims is empty: name at least one dim to take the maximum over")
+    if x.dim() == 0:
+        raise ValueError(f"x is 0-d: it has no dims {dims} to take the maximum over")
+    ds = [check_dim(d, x, name=f"dims[{i}]", tensor_name="x") for i, d in enumerate(dims)]
+    if len(set(ds)) != len(ds):
+        raise ValueError(f"dims {dims} name the same dim of x (shape {shape_str(x.shape)}) twice")
+    for d in ds:
+        if x.size(d) == 0:
+            raise ValueError(
+                f"x.shape[{d}] is 0 (x shape {shape_str(x.shape)}): over dims {dims} there is "
+                "nothing to take the maximum of"
+            )
+    n = len(ds)
+    moved = x.movedim(ds, list(range(x.dim() - n, x.dim())))
+    flat = moved.flatten(x.dim() - n).argmax(dim=-1)
+    return torch.stack(torch.unravel_index(flat, moved.shape[x.dim() - n :]), dim=-1)
 
 
 def max_along(x: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:

@@ -39,6 +39,7 @@ from snippets.validate import (
 
 __all__ = [
     "broadcast_along_dim",
+    "check_class_indices",
     "check_gather_args",
     "check_take_along_dim_args",
     "checked_gather",
@@ -52,6 +53,54 @@ __all__ = [
     "token_logprobs",
     "top_k_rows",
 ]
+
+
+def check_class_indices(
+    indices: torch.Tensor,
+    num_classes: int,
+    *,
+    ignore_index: int | None = None,
+    name: str = "indices",
+) -> torch.Tensor:
+    """``indices`` unchanged, after checking that each value lies in ``0 .. num_classes - 1``.
+
+    For the targets of ``F.cross_entropy`` / ``nn.NLLLoss`` (``num_classes`` is
+    ``logits.shape[1]``; pass ``ignore_index=-100`` as those losses do) and the token ids of an
+    ``nn.Embedding`` (``num_classes`` is ``num_embeddings``). On CUDA a value out of range is a
+    device-side assert that is reported later than the bad call and leaves the CUDA context
+    unusable; this raises an IndexError first, naming the value and its position. A ``meta``
+    tensor has no values: only its dtype is checked.
+
+    >>> check_class_indices(torch.tensor([0, 2, 1]), 3)
+    tensor([0, 2, 1])
+    >>> check_class_indices(torch.tensor([[0, 3], [1, -100]]), 3, ignore_index=-100, name="target")
+    Traceback (most recent call last):
+    ...
+    IndexError: target holds 3 at position (0, 1), but num_classes is 3: valid values are 0..2 or ignore_index=-100
+    """
+    check_tensor(indices, name)
+    num_classes = check_int(num_classes, "num_classes", minimum=0)
+    if ignore_index is not None:
+        ignore_index = check_int(ignore_index, "ignore_index")
+    if indices.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        got = str(indices.dtype).removeprefix("torch.")
+        raise TypeError(f"{name} must hold integer class indices, got {got} (use .long())")
+    if indices.numel() == 0 or indices.device.type == "meta":
+        return indices
+    bad = (indices < 0) | (indices >= min(num_classes, 2**63 - 1))  # no int64 reaches 2**63
+    if ignore_index is not None and -(2**63) <= ignore_index < 2**63:
+        bad &= indices != ignore_index
+    if not bool(bad.any()):
+        return indices
+    position = tuple(int(p) for p in bad.nonzero()[0].tolist())
+    value = int(indices[position])
+    valid = f"0..{num_classes - 1}" if num_classes > 0 else "none"
+    if ignore_index is not None:
+        valid += f" or ignore_index={ignore_index}"
+    raise IndexError(
+        f"{name} holds {value} at position {position}, but num_classes is {num_classes}: "
+        f"valid values are {valid}"
+    )
 
 
 def check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int:

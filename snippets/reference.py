@@ -22,6 +22,7 @@ __all__ = [
     "advanced_index",
     "answer_rank",
     "argmax_coordinates",
+    "argmax_over",
     "band_mask",
     "batch_pick",
     "broadcast_binary",
@@ -33,6 +34,7 @@ __all__ = [
     "count_occurrences",
     "ema_step",
     "ema_update",
+    "first_bad_class_index",
     "gather",
     "keep_top_k",
     "layer_output",
@@ -219,6 +221,31 @@ def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
                 best = p
         rows.extend(best)
     return torch.tensor(rows, dtype=torch.int64).reshape(*rest, x.dim()).to(x.device)
+
+
+def argmax_over(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+    """For every position ``q`` of the dims not in ``dims``: the coordinates ``k`` (one per entry
+    of ``dims``, in that order) of the largest ``x[q with k put at dims]``, visiting ``k`` in
+    row-major order; the first maximum wins. Shape ``(*q-shape, len(dims))``."""
+    values = x.detach().cpu().tolist()
+    dims = tuple(d % x.dim() for d in dims)
+    rest = [d for d in range(x.dim()) if d not in dims]
+    rows = []
+    for q in _positions(torch.Size([x.shape[d] for d in rest])):
+        best: tuple[int, ...] | None = None
+        best_value = 0.0
+        for k in _positions(torch.Size([x.shape[d] for d in dims])):
+            p = [0] * x.dim()
+            for d, v in zip(rest, q, strict=True):
+                p[d] = v
+            for d, v in zip(dims, k, strict=True):
+                p[d] = v
+            value = _value_at(values, tuple(p))
+            if best is None or _beats(value, best_value):
+                best, best_value = k, value
+        rows.extend(best)  # type: ignore[arg-type]
+    shape = [x.shape[d] for d in rest]
+    return torch.tensor(rows, dtype=torch.int64).reshape(*shape, len(dims)).to(x.device)
 
 
 def max_along(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -940,3 +967,16 @@ def answer_rank(scores: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
         own = float(row[int(answer[p])])
         out[p] = sum(1 for v in row.tolist() if v > own)
     return out.to(scores.device)
+
+
+def first_bad_class_index(
+    indices: torch.Tensor, num_classes: int, ignore_index: int | None = None
+) -> tuple[tuple[int, ...], int] | None:
+    """The first (row-major) position and value outside ``0 .. num_classes - 1``, or None."""
+    for p in _positions(indices.shape):
+        v = int(indices[p])
+        if v == ignore_index:
+            continue
+        if not 0 <= v < num_classes:
+            return p, v
+    return None

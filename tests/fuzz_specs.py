@@ -249,6 +249,22 @@ def o_check_index_values(index, size, *, dim, name="index", tensor_name="input",
         raise IndexError(name)
 
 
+def o_check_class_indices(indices, num_classes, *, ignore_index=None, name="indices"):
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 0:
+        raise TypeError("num_classes")
+    if ignore_index is not None and (
+        not isinstance(ignore_index, int) or isinstance(ignore_index, bool)
+    ):
+        raise TypeError("ignore_index")
+    if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype == torch.bool:
+        raise TypeError(name)
+    if indices.device.type == "cpu" and reference.first_bad_class_index(
+        indices, num_classes, ignore_index
+    ):
+        raise IndexError(name)
+    return indices
+
+
 def o_shape_str(shape):
     if isinstance(shape, torch.Tensor):
         raise TypeError("a tensor is not a shape")
@@ -351,6 +367,24 @@ def o_band_mask(n, below, above, *, device=None):
 def _real(x):
     if x.dtype == torch.bool or x.is_complex():
         raise TypeError("dtype")
+
+
+def o_argmax_over(x, dims):
+    if isinstance(dims, list):
+        dims = tuple(dims)
+    if not isinstance(dims, tuple) or not isinstance(x, torch.Tensor):
+        raise TypeError("dims")
+    _real(x)
+    if not dims or x.dim() == 0:
+        raise ValueError("dims")
+    for d in dims:
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise TypeError("dims")
+    x.amax(dim=dims)  # PyTorch's own refusals: a dim out of range, a repeated dim, an empty dim
+    if any(x.size(d) == 0 for d in dims):
+        raise ValueError("dims")
+    cpu_only(x)
+    return reference.argmax_over(x, dims)
 
 
 def o_argmax_coordinates(x, dim=None):
@@ -574,6 +608,13 @@ def _specs() -> dict[str, Spec]:
             o_gather,
             ("input", "dim", "index"),
         ),
+        "indexing.check_class_indices": Spec(
+            indexing.check_class_indices,
+            lambda: ([IDX.clone(), 3], {}),
+            o_check_class_indices,
+            ("indices", "num_classes"),
+            labels=("name",),
+        ),
         "indexing.check_gather_args": Spec(
             indexing.check_gather_args,
             lambda: ([X.clone(), 1, IDX.clone()], {}),
@@ -753,6 +794,12 @@ def _specs() -> dict[str, Spec]:
             lambda: ([randn(2, 3, 4), 1], {}),
             o_argmax_coordinates,
             ("x", "dim"),
+        ),
+        "argmax.argmax_over": Spec(
+            argmax.argmax_over,
+            lambda: ([randn(2, 3, 4), (0, 2)], {}),
+            o_argmax_over,
+            ("x", "dims"),
         ),
         "argmax.argmax_index": Spec(
             argmax.argmax_index,

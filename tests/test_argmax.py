@@ -17,6 +17,7 @@ from snippets import draw, reference
 from snippets.argmax import (
     argmax_coordinates,
     argmax_index,
+    argmax_over,
     max_along,
     nbytes,
     storage_nbytes,
@@ -535,3 +536,86 @@ def test_storage_nbytes_counts_meta_tensors_like_real_ones():
         c = torch.zeros(5, dtype=torch.int64, device=device)
         assert storage_nbytes(a, b, c) == 120, device
         assert storage_nbytes(a, a[1:], a.view(5, 1).expand(5, 4)) == 40, device
+
+
+# --- several dims, tied maxima, integer division (chapter 3, argmax-several-dims) ------------
+
+
+def test_pin_argmax_and_max_take_one_dim_amax_and_amin_a_tuple():
+    # Seen on 2.13.0 (CPU): a tuple of dims is a TypeError for argmax and max(dim), a reduction
+    # over all of them for amax and amin.
+    x = torch.tensor([[[1, 5], [2, 0]], [[4, 4], [9, 3]]], device=DEVICE)
+    with pytest.raises(TypeError, match=r"argmax\(\): argument 'dim' must be int, not tuple"):
+        x.argmax(dim=(1, 2))
+    with pytest.raises(TypeError, match=r"max\(\) received an invalid combination of arguments"):
+        x.max(dim=(1, 2))
+    assert x.amax(dim=(1, 2)).tolist() == [5, 9]
+    assert x.amin(dim=(-2, -1)).tolist() == [0, 3]
+
+
+@given(shapes(min_dims=1, max_dims=3, max_side=3, allow_empty=False), st.integers(0, 2**16))
+def test_argwhere_and_nonzero_find_every_tied_maximum(shape, seed):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 3, shape, generator=gen).to(DEVICE)  # few values: many ties
+    where = (x == x.max()).argwhere()
+    best = max(x.flatten().tolist())
+    loop = [p for p in itertools.product(*(range(s) for s in shape)) if x[p].item() == best]
+    assert [tuple(r) for r in where.tolist()] == loop  # row-major order
+    assert torch.equal(torch.stack((x == x.max()).nonzero(as_tuple=True), dim=-1), where)
+    assert tuple(where[0].tolist()) == tuple(torch.unravel_index(x.argmax(), shape))  # the first
+
+
+@given(st.integers(-50, 50), st.integers(1, 7))
+def test_floor_division_of_integer_tensors_is_python_floor_division(value, width):
+    # On 2.13.0 `//` on tensors floors (as Python's does); rounding_mode="trunc" rounds to zero;
+    # `/` is true division and returns a float tensor.
+    i = torch.tensor([value], device=DEVICE)
+    assert (i // width).item() == value // width
+    assert torch.div(i, width, rounding_mode="floor").item() == value // width
+    assert torch.div(i, width, rounding_mode="trunc").item() == int(value / width)
+    assert (i / width).dtype == torch.float32 and (i % width).item() == value % width
+
+
+@given(
+    shapes(min_dims=1, max_dims=4, max_side=3, allow_empty=False),
+    st.sampled_from(LAYOUTS),
+    st.integers(0, 2**16),
+    st.data(),
+)
+def test_argmax_over_matches_the_loop_and_amax(shape, layout, seed, data):
+    x = make_tensor(shape, layout, seed, dtype=torch.float32)
+    x = x.round()  # small integers: ties happen, and the first must win
+    n = len(shape)
+    dims = tuple(
+        data.draw(st.permutations(range(n)).map(lambda p: p[: data.draw(st.integers(1, n))]))
+    )
+    dims = tuple(d - n if data.draw(st.booleans()) else d for d in dims)  # negative dims too
+    coords = argmax_over(x, dims)
+    assert torch.equal(coords, reference.argmax_over(x, dims))
+    rest = [d for d in range(n) if d not in {d % n for d in dims}]
+    assert coords.shape == (*[shape[d] for d in rest], len(dims))
+    # reading x at the coordinates gives amax over dims
+    moved = x.movedim([d % n for d in dims], list(range(n - len(dims), n)))
+    picked = moved.flatten(n - len(dims))
+    flat = torch.zeros(coords.shape[:-1], dtype=torch.int64, device=x.device)
+    for i, d in enumerate(dims):
+        flat = flat * x.shape[d] + coords[..., i]
+    values = picked.gather(-1, flat.unsqueeze(-1)).squeeze(-1)
+    assert torch.equal(values, x.amax(dim=dims))
+
+
+def test_argmax_over_errors_name_the_argument():
+    x = torch.zeros(2, 0, 3)
+    with pytest.raises(TypeError, match=r"^dims must be a tuple or list of ints, got int"):
+        argmax_over(x, 1)
+    with pytest.raises(ValueError, match=r"^dims is empty"):
+        argmax_over(x, ())
+    with pytest.raises(
+        IndexError, match=r"^dims\[1\]=3 is out of range for x of shape \(2, 0, 3\)"
+    ):
+        argmax_over(x, (0, 3))
+    with pytest.raises(ValueError, match=r"^dims \(0, -3\) name the same dim"):
+        argmax_over(x, (0, -3))
+    with pytest.raises(ValueError, match=r"^x.shape\[1\] is 0"):
+        argmax_over(x, (1, 2))
+    assert argmax_over(x, (0, 2)).shape == (0, 2)  # no rows: nothing to reduce, no error

@@ -778,3 +778,68 @@ def test_saved_tensors_report_on_meta_tensors_tells_inputs_from_activations():
     w = torch.ones(3, device="meta", requires_grad=True)
     report = saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3, device="meta"))
     assert [(e.op, e.source) for e in report.entries] == [("mul", "input"), ("exp", "activation")]
+
+
+# --- forward-mode AD under the switches, and what train()/eval() change (chapter 5) -----------
+
+
+def _square_sum(p: torch.Tensor) -> torch.Tensor:
+    return (p**2).sum()
+
+
+@pytest.mark.parametrize(
+    "switch, has_tangent",
+    [(torch.enable_grad, True), (torch.no_grad, True), (torch.inference_mode, False)],
+)
+def test_forward_ad_dual_tensors_under_each_switch(switch, has_tangent):
+    import torch.autograd.forward_ad as fwAD
+
+    primal = torch.tensor([1.0, 2.0], device=DEVICE)
+    tangent = torch.tensor([1.0, 0.0], device=DEVICE)
+    with switch(), fwAD.dual_level():
+        out = fwAD.unpack_dual(_square_sum(fwAD.make_dual(primal, tangent))).tangent
+    if has_tangent:
+        assert out is not None and float(out) == 2.0
+    else:
+        assert out is None
+
+
+@pytest.mark.parametrize("switch", [torch.enable_grad, torch.no_grad, torch.inference_mode])
+def test_pin_func_jvp_computes_the_derivative_even_under_inference_mode(switch):
+    # Seen on 2.13.0 (CPU): torch.func.jvp returns the derivative under inference_mode,
+    # where forward_ad's dual tensors come out with no tangent (the test above), and its
+    # results are not inference tensors. Chapter 5 (nograd-forward-ad) says so.
+    primal = torch.tensor([1.0, 2.0], device=DEVICE)
+    tangent = torch.tensor([1.0, 0.0], device=DEVICE)
+    with switch():
+        value, derivative = torch.func.jvp(_square_sum, (primal,), (tangent,))
+    assert float(value) == 5.0 and float(derivative) == 2.0
+    assert not value.is_inference() and not derivative.is_inference()
+
+
+def _nested_model() -> nn.Module:
+    return nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(2)))
+
+
+@given(st.sampled_from(["eval", "train_false", "train_true", "train_default"]))
+def test_train_and_eval_set_every_flag_and_leave_requires_grad(call):
+    model = _nested_model()
+    model[1][1].requires_grad_(False)
+    before = [p.requires_grad for p in model.parameters()]
+    model.eval() if call != "eval" else model.train()
+    result = {
+        "eval": lambda: model.eval(),
+        "train_false": lambda: model.train(False),
+        "train_true": lambda: model.train(True),
+        "train_default": lambda: model.train(),
+    }[call]()
+    expected = call in ("train_true", "train_default")
+    assert result is model
+    assert [m.training for m in model.modules()] == [expected] * len(list(model.modules()))
+    assert [p.requires_grad for p in model.parameters()] == before
+
+
+def test_assigning_training_changes_the_top_module_only():
+    model = _nested_model().eval()
+    model.training = True
+    assert [m.training for m in model.modules()] == [True, False, False, False, False]

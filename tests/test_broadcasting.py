@@ -586,3 +586,64 @@ def test_masks_name_a_bad_device(device, error, message):
         with pytest.raises(error, match=re.escape(message)):
             make()
     assert causal_mask(2, device=torch.device("meta")).device.type == "meta"
+
+
+# --- loss shapes and batched matrix-vector products (chapter 4, bcast-losses, bcast-matvec) ---
+
+
+def test_pin_binary_losses_refuse_other_shapes_and_integer_targets():
+    # Seen on 2.13.0 (CPU): BCELoss's shape check is a ValueError whose message says
+    # "deprecated"; neither binary loss broadcasts, unlike mse_loss, which only warns.
+    logits, labels = torch.tensor([[0.5], [-1.0], [2.0]]), torch.tensor([1, 0, 1])
+    with pytest.raises(
+        ValueError, match=re.escape("Target size (torch.Size([3])) must be the same")
+    ):
+        F.binary_cross_entropy_with_logits(logits, labels.float())
+    with pytest.raises(ValueError, match=r"is deprecated\. Please ensure they have the same size"):
+        F.binary_cross_entropy(logits.sigmoid(), labels.float())
+    with pytest.raises(
+        RuntimeError, match="result type Float can't be cast to the desired output type Long"
+    ):
+        F.binary_cross_entropy_with_logits(logits.squeeze(1), labels)
+    with pytest.raises(RuntimeError, match="Found dtype Long but expected Float"):
+        F.binary_cross_entropy(logits.squeeze(1).sigmoid(), labels)
+
+
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(2, 4), st.integers(0, 2**16))
+def test_cross_entropy_reads_classes_from_dim_1(n, length, classes, seed):
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(n, length, classes, generator=gen)  # (N, L, C): classes last
+    target = torch.randint(0, classes, (n, length), generator=gen)
+    right = F.cross_entropy(logits.movedim(-1, 1), target)
+    loop = -sum(
+        logits[i, j].log_softmax(0)[target[i, j]] for i in range(n) for j in range(length)
+    ) / (n * length)
+    torch.testing.assert_close(right, loop)
+    torch.testing.assert_close(
+        F.cross_entropy(logits.reshape(-1, classes), target.reshape(-1)), right
+    )
+    if length != classes:
+        with pytest.raises(RuntimeError, match=r"Expected target size \[\d+, \d+\], got"):
+            F.cross_entropy(logits, target)
+    else:
+        F.cross_entropy(logits, target)  # L == C: no error, dim 1 (L) read as the classes
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**16))
+def test_batched_matrix_vector_products_agree_with_the_loop(b, n, k, seed):
+    gen = torch.Generator().manual_seed(seed)
+    a, v = torch.randn(b, n, k, generator=gen), torch.randn(b, k, generator=gen)
+    loop = torch.tensor(
+        [[sum(float(a[i, r, j] * v[i, j]) for j in range(k)) for r in range(n)] for i in range(b)]
+    )
+    for got in (
+        (a @ v.unsqueeze(-1)).squeeze(-1),
+        torch.bmm(a, v.unsqueeze(-1)).squeeze(-1),
+        torch.einsum("bnk,bk->bn", a, v),
+    ):
+        torch.testing.assert_close(got, loop, rtol=1e-4, atol=1e-4)
+    if b == k:  # a 2-D right operand is a matrix: no error, a (B, n, k) result
+        assert (a @ v).shape == (b, n, k)
+    if b > 1:
+        with pytest.raises(RuntimeError, match="Expected size for first two dimensions of batch2"):
+            torch.bmm(a, v[:1].unsqueeze(-1))

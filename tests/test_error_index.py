@@ -139,6 +139,7 @@ HELPERS = {
             ("model.fc1.register_forward_hook", ""),
         ),
         ("check(lambda x: x, 'name')", ("check", "snippets.exercises")),
+        ("assert int(ids.max()) < 5, 'too big'", ("assert", "")),
     ],
 )
 def test_op_of_a_cell(source: str, expected: tuple[str, str]) -> None:

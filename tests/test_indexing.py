@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from snippets import reference
 from snippets.device import DEVICE, example, example_normal
 from snippets.indexing import (
+    check_class_indices,
     check_gather_args,
     checked_gather,
     gather_sources,
@@ -367,3 +368,82 @@ def test_top_k_rows_names_the_pair_on_different_devices():
     scores = torch.zeros(1, 3, device="meta")
     with pytest.raises(ValueError, match=re.escape("scores is on meta but x is on cpu")):
         top_k_rows(x, scores, 1)
+
+
+# --- class indices: cross_entropy targets and embedding ids (chapter 1, gather-device-assert) --
+
+class_cases = st.tuples(
+    st.lists(st.integers(0, 3), min_size=1, max_size=3).map(tuple),  # shape
+    st.integers(0, 5),  # num_classes
+    st.sampled_from([None, -100, 0, 2]),  # ignore_index
+    st.sampled_from([torch.int64, torch.int32, torch.int16]),
+    st.integers(0, 2**16),  # seed
+)
+
+
+@given(class_cases)
+def test_check_class_indices_raises_exactly_where_the_loop_finds_a_bad_value(case):
+    shape, num_classes, ignore_index, dtype, seed = case
+    gen = torch.Generator().manual_seed(seed)
+    values = torch.randint(-2, num_classes + 2, shape, generator=gen)
+    if ignore_index is not None:  # put the ignored value in a few places
+        values = torch.where(torch.rand(shape, generator=gen) < 0.3, ignore_index, values)
+    indices = values.to(dtype).to(DEVICE)
+    expected = reference.first_bad_class_index(values, num_classes, ignore_index)
+    if expected is None:
+        assert check_class_indices(indices, num_classes, ignore_index=ignore_index) is indices
+    else:
+        position, value = expected
+        with pytest.raises(
+            IndexError,
+            match=rf"^labels holds {value} at position {re.escape(str(position))}, but num_classes is {num_classes}",
+        ):
+            check_class_indices(indices, num_classes, ignore_index=ignore_index, name="labels")
+
+
+@given(class_cases)
+def test_check_class_indices_agrees_with_cross_entropy_and_embedding_on_the_cpu(case):
+    shape, num_classes, _, _, seed = case
+    gen = torch.Generator().manual_seed(seed)
+    targets = torch.randint(-2, num_classes + 2, shape, generator=gen)
+    targets = torch.where(torch.rand(shape, generator=gen) < 0.2, -100, targets)
+    logits = torch.randn((shape[0], num_classes, *shape[1:]), generator=gen)
+
+    def raises(fn):
+        try:
+            fn()
+        except IndexError:
+            return True
+        return False
+
+    helper = raises(lambda: check_class_indices(targets, num_classes, ignore_index=-100))
+    if num_classes > 0 and targets.numel() > 0:  # cross_entropy over 0 classes: not a case
+        assert helper == raises(lambda: F.cross_entropy(logits, targets))
+    ids = targets.clamp(min=-2)  # embedding ids: no ignore_index
+    emb = torch.nn.Embedding(max(num_classes, 1), 2)
+    assert raises(lambda: check_class_indices(ids, emb.num_embeddings)) == raises(lambda: emb(ids))
+
+
+def test_check_class_indices_errors_name_the_argument():
+    with pytest.raises(TypeError, match=r"^target must hold integer class indices, got float32"):
+        check_class_indices(torch.tensor([0.0]), 3, name="target")
+    with pytest.raises(TypeError, match=r"^num_classes must be an int"):
+        check_class_indices(torch.tensor([0]), 3.0)
+    with pytest.raises(
+        IndexError,
+        match=r"^indices holds -1 at position \(0,\), but num_classes is 3: valid values are 0..2$",
+    ):
+        check_class_indices(torch.tensor([-1]), 3)
+
+
+def test_pin_cpu_messages_of_the_usual_device_side_assert_causes():
+    # Seen on 2.13.0 (CPU): the messages chapter 1 shows for a label >= the number of
+    # classes and a token id >= the vocabulary size; neither names the size, the embedding's
+    # names neither the value nor the position. int32 targets are refused by cross_entropy.
+    logits = torch.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"^Target 3 is out of bounds\.$"):
+        F.cross_entropy(logits, torch.tensor([0, 3]))
+    with pytest.raises(IndexError, match=r"^index out of range in self$"):
+        torch.nn.Embedding(5, 2)(torch.tensor([[1, 5]]))
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Int"):
+        F.cross_entropy(logits, torch.tensor([0, 2], dtype=torch.int32))

@@ -257,6 +257,8 @@ def op_of(source: str, helpers: dict[str, str]) -> tuple[str, str]:
                 if isinstance(expr, ast.Call) and _root_name(expr.func) in helpers:
                     return _call_name(expr.func), helpers[_root_name(expr.func)]
         statement = statement.body[-1]
+    if isinstance(statement, ast.Assert):
+        return "assert", ""
     value: ast.expr | None = getattr(statement, "value", None)
     if isinstance(statement, ast.AugAssign):
         symbol = _OPERATORS.get(type(statement.op), "?")
