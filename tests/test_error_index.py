@@ -311,3 +311,12 @@ def test_the_promise_sentence_is_the_description() -> None:
     )
     assert page_meta.promise(doc) == "After this chapter you can read it."
     assert page_meta.promise(nodes.section("", nodes.paragraph("", "No promise."))) is None
+
+
+def test_chapter_numbers_follow_the_table_of_contents_not_the_file_names():
+    numbers = ei.chapter_numbers(ROOT)
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    listed = re.findall(r"file:\s*(notebooks/\S+)", toc)
+    assert list(numbers) == listed
+    assert list(numbers.values()) == list(range(1, len(listed) + 1))
+    assert numbers["notebooks/01-gather"] == listed.index("notebooks/01-gather") + 1

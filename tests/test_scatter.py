@@ -414,6 +414,15 @@ def test_scatter_with_int32_index_and_reduce_keyword_deprecated():
         x.scatter(0, torch.tensor([1, 1]), torch.ones(2), reduce="add")
 
 
+def test_pytorch_index_copy_wants_int64_while_index_add_takes_int32():
+    """Chapter 7's shape-rules table (scatter-shape-rules): seen on PyTorch 2.13.0."""
+    idx32 = torch.tensor([0, 2], dtype=torch.int32)
+    added = torch.zeros(3, 2).index_add(0, idx32, torch.ones(2, 2))
+    assert added.tolist() == [[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]
+    with pytest.raises(RuntimeError, match=r"index_copy_\(\): Expected a long tensor for index"):
+        torch.zeros(3, 2).index_copy(0, idx32, torch.ones(2, 2))
+
+
 def test_one_hot_is_a_scatter_of_ones():
     labels = torch.tensor([2, 0, 3], device=DEVICE)
     rows = torch.zeros(3, 4, dtype=torch.long, device=DEVICE).scatter(1, labels[:, None], 1)

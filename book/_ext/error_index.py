@@ -441,6 +441,14 @@ def inline_nodes(markdown: str) -> list[nodes.Node]:
     return out
 
 
+def chapter_numbers(root: Path) -> dict[str, int]:
+    """``{"notebooks/00-indexing": 1, ...}``: each chapter notebook's number, from its place in
+    ``_toc.yml`` (the chapters are the one numbered part of the book)."""
+    toc = (root / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^\s*-?\s*file:\s*(notebooks/\S+)", toc, re.MULTILINE)
+    return {name: i for i, name in enumerate(files, start=1)}
+
+
 class ErrorIndex(SphinxDirective):
     """``{error-index}``: every error message the chapters show (see the module docstring)."""
 
@@ -469,6 +477,9 @@ class ErrorIndex(SphinxDirective):
                     location=(self.env.docname, self.lineno),
                 )
         found = entries(cells)
+        # The chapters' numbers as the book shows them (their order in _toc.yml), not the
+        # file names' prefixes: 00-indexing is chapter 1.
+        self._numbers = chapter_numbers(root)
         chapters = len({c.docname for c in cells})
         intro = nodes.paragraph(classes=["error-index-intro"])
         intro += nodes.Text(
@@ -530,7 +541,8 @@ class ErrorIndex(SphinxDirective):
         where = nodes.bullet_list(classes=["error-cells"])
         for cell in entry.cells:
             item = nodes.paragraph()
-            label = f"{int(cell.chapter)}. {cell.chapter_title}"
+            number = self._numbers.get(cell.docname)
+            label = f"{number}. {cell.chapter_title}" if number else cell.chapter_title
             if cell.section:
                 label += f" › {cell.section}"
             item += nodes.reference(
