@@ -42,9 +42,9 @@ from snippets.validate import check_tensor, shape_str
 
 __all__ = [
     "SOURCES",
+    "GraphTrace",
     "SavedTensor",
     "SavedTensors",
-    "Trace",
     "TracedOp",
     "TracedTensor",
     "ema_update_",
@@ -356,7 +356,7 @@ class TracedOp:
 
 
 @dataclass(frozen=True)
-class Trace:
+class GraphTrace:
     """The tensors and calls of one run of a small function, and what autograd saved."""
 
     tensors: dict[str, TracedTensor]
@@ -368,7 +368,7 @@ def _grad_fn_name(t: torch.Tensor) -> str | None:
     return type(t.grad_fn).__name__ if t.grad_fn is not None else None
 
 
-def trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> Trace:
+def trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> GraphTrace:
     """Run ``fn(**inputs)`` and record which call made which tensor and what it saved.
 
     ``fn`` returns a tensor (named ``out``) or a dict of named tensors; other tensors made on
@@ -440,7 +440,7 @@ def trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> Trace:
         for t in order
     }
     report = _report(recorder, list(inputs.values()), [], _tensors(returned))
-    return Trace(tensors, tuple(ops), report)
+    return GraphTrace(tensors, tuple(ops), report)
 
 
 # --- no_grad inside training: an exponential moving average of the parameters ------------------

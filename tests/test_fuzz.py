@@ -39,7 +39,7 @@ EXCLUDED = {
     "hooks.HOOK_KINDS": "a constant, not a function",
     "autograd.SavedTensor": "a frozen record that saved_tensors_report fills; it computes nothing",
     "autograd.SavedTensors": "a frozen record that saved_tensors_report returns (fuzzed there)",
-    "autograd.Trace": "a frozen record that trace_graph returns (fuzzed there)",
+    "autograd.GraphTrace": "a frozen record that trace_graph returns (fuzzed there)",
     "autograd.TracedOp": "a frozen record that trace_graph fills",
     "autograd.TracedTensor": "a frozen record that trace_graph fills",
     "broadcasting.BroadcastExplanation": "the record explain_broadcast returns (fuzzed there)",

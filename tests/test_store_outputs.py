@@ -12,9 +12,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location(
-    "store_outputs", ROOT / "tools/store_outputs.py"
-)
+spec = importlib.util.spec_from_file_location("store_outputs", ROOT / "tools/store_outputs.py")
 store_outputs = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(store_outputs)
 

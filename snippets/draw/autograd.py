@@ -113,7 +113,7 @@ def _drop(p: Panel, box: Cell, target: Cell, colour: str) -> None:
 
 @dataclass(repr=False)
 class AutogradGraph(Figure):
-    """A ``Figure`` that also keeps the trace it was drawn from (``snippets.autograd.Trace``)."""
+    """A ``Figure`` that also keeps the trace it was drawn from (``snippets.autograd.GraphTrace``)."""
 
     trace: object = None
 
