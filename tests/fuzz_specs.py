@@ -538,6 +538,19 @@ def call_record_hook_order(model, x, layers=None):
     return sorted({(e.kind, e.layer) for e in hooks.record_hook_order(model, x, layers)})
 
 
+def o_forward_calls(model, inputs, kwargs=None, *, via="module"):
+    if not isinstance(model, nn.Module):
+        raise TypeError("model")
+    if via not in ("module", "global"):
+        raise ValueError("via")
+    kwargs = {} if kwargs is None else kwargs
+    if not isinstance(kwargs, dict):
+        raise TypeError("kwargs")
+    model(*(inputs if isinstance(inputs, tuple) else (inputs,)), **kwargs)  # its own errors
+    # a Sequential calls itself and each child exactly once
+    return dict.fromkeys((n for n, _ in model.named_modules(remove_duplicate=False)), 1)
+
+
 def o_record_hook_order(model, x, layers=None):
     if not isinstance(model, nn.Module) or not isinstance(x, torch.Tensor):
         raise TypeError("model")
@@ -851,6 +864,14 @@ def _specs() -> dict[str, Spec]:
             call=call_trace_dict,
             errors=hook_errors,
             words=layers_words,
+        ),
+        "hooks.forward_calls": Spec(
+            hooks.forward_calls,
+            lambda: ([mlp(), X3.clone()], {"via": "module"}),
+            o_forward_calls,
+            ("model", "inputs"),
+            passthrough=True,
+            materialise=False,
         ),
         "hooks.record_hook_order": Spec(
             hooks.record_hook_order,

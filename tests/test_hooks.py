@@ -1,6 +1,7 @@
 """snippets.hooks (Trace, TraceDict, hook_counts, record_hook_order), the hook figure, the
 chapter's exercises, and the PyTorch hook behaviours that chapter 6 relies on."""
 
+import contextlib
 import copy
 import gc
 import re
@@ -24,6 +25,7 @@ from snippets.hooks import (
     StopForward,
     Trace,
     TraceDict,
+    forward_calls,
     get_module,
     hook_counts,
     record_hook_order,
@@ -984,3 +986,162 @@ def test_a_trace_never_closed_is_collected_and_takes_its_hook_with_it():
     assert ref() is None
     assert hook_counts(model)["forward"] == 0
     model(torch.ones(1, 3, device=DEVICE))  # nothing left to fire
+
+
+# --- submodules whose hooks never fire (chapter 6, "hooks-never-fired") ---------------------
+
+
+@given(model_cases())
+def test_forward_calls_counts_each_module_of_a_sequential_once_and_removes_its_hooks(case):
+    model, _, x = case
+    model, x = model.to(DEVICE), x.to(DEVICE)
+    for via in ("module", "global"):
+        counts = forward_calls(model, x, via=via)
+        assert list(counts) == [n for n, _ in model.named_modules()]
+        assert set(counts.values()) == {1}
+        assert total(model) == 0
+
+
+def test_forward_calls_counts_a_shared_module_under_each_name_and_each_call():
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(OrderedDict(first=shared, act=nn.ReLU(), second=shared)).to(DEVICE)
+    counts = forward_calls(model, torch.ones(2, 3, device=DEVICE))
+    assert counts == {"": 1, "first": 2, "act": 1, "second": 2}
+
+
+def test_forward_calls_passes_kwargs_and_names_bad_arguments():
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).to(DEVICE)
+    q = torch.ones(1, 3, 4, device=DEVICE)
+    assert forward_calls(mha, (q, q, q), {"need_weights": False}) == {"": 1, "out_proj": 0}
+    with pytest.raises(ValueError, match="via must be 'module' or 'global', got 'modules'"):
+        forward_calls(mha, (q, q, q), via="modules")
+    with pytest.raises(TypeError, match="kwargs must be a dict"):
+        forward_calls(mha, (q, q, q), [("need_weights", False)])
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
+        forward_calls(lambda x: x, q)
+    with pytest.raises(TypeError):  # the model's own error, passed on; no hook is left
+        forward_calls(mha, (q,))
+    assert total(mha) == 0
+
+
+def _modes(model, inputs, via):
+    runs = {}
+    for mode in ("train", "eval", "no_grad"):
+        model.train(mode == "train")
+        with torch.set_grad_enabled(mode != "no_grad"):
+            runs[mode] = forward_calls(model, inputs, via=via)
+    return runs
+
+
+def test_multihead_attention_never_calls_out_proj_on_2_13():
+    """Pinned on torch 2.13.0: nn.MultiheadAttention passes out_proj.weight and .bias to
+    F.multi_head_attention_forward, so hooks on out_proj never fire, in any mode."""
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True).to(DEVICE)
+    t = torch.randn(2, 3, 8).to(DEVICE)
+    for via in ("module", "global"):
+        for counts in _modes(mha, (t, t, t), via).values():
+            assert counts == {"": 1, "out_proj": 0}
+
+
+def test_encoder_layer_fast_path_is_skipped_when_a_submodule_is_hooked_on_2_13():
+    """Pinned on torch 2.13.0: TransformerEncoderLayer in eval mode under no_grad runs one fused
+    op (no submodule is called) unless a forward (pre-)hook is attached to one of its modules,
+    in which case it takes the ordinary path and every submodule but out_proj runs."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True).to(DEVICE)
+    t = torch.randn(2, 3, 8).to(DEVICE)
+    hooked, unhooked = _modes(layer, t, "module"), _modes(layer, t, "global")
+    inside = [n for n, _ in layer.named_modules() if n not in ("", "self_attn.out_proj")]
+    for mode in ("train", "eval"):
+        for runs in (hooked, unhooked):
+            assert runs[mode]["self_attn.out_proj"] == 0
+            assert all(runs[mode][n] == 1 for n in inside)
+    assert all(hooked["no_grad"][n] == 1 for n in inside)
+    assert all(unhooked["no_grad"][n] == 0 for n in inside)
+    assert hooked["no_grad"][""] == unhooked["no_grad"][""] == 1
+    # the fused path and the ordinary path agree on the output
+    layer.eval()
+    with torch.no_grad():
+        fused = layer(t)
+        with Trace(layer, "linear1"):
+            ordinary = layer(t)
+    torch.testing.assert_close(fused, ordinary)
+
+
+def test_trace_says_whether_its_hook_fired():
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).to(DEVICE)
+    q = torch.ones(1, 3, 4, device=DEVICE)
+    with TraceDict(mha, ["", "out_proj"]) as td:
+        assert td.missing == ["", "out_proj"]
+        mha(q, q, q)
+    assert td.missing == ["out_proj"]
+    assert td[""].fired and not td["out_proj"].fired and td["out_proj"].output is None
+    assert td[""].missing == [] and td["out_proj"].missing == ["out_proj"]
+    msg = "the forward hook on 'out_proj' (NonDynamicallyQuantizableLinear) never fired"
+    with pytest.raises(RuntimeError, match=re.escape(msg)), Trace(mha, "out_proj", must_fire=True):
+        mha(q, q, q)
+    with (
+        pytest.raises(RuntimeError, match=re.escape(msg)),
+        TraceDict(mha, ["", "out_proj"], must_fire=True),
+    ):
+        mha(q, q, q)
+    assert total(mha) == 0
+    with Trace(mha, "", must_fire=True) as tr:  # fired: no error
+        mha(q, q, q)
+    assert tr.fired and tr.calls == 1
+
+
+def test_must_fire_does_not_hide_the_blocks_own_error_or_an_early_stop():
+    model = _mlp()
+    # the block's own error comes out, not "never fired"
+    with pytest.raises(KeyError), Trace(model, "2", must_fire=True):
+        raise KeyError("mine")
+    with TraceDict(model, ["0"], stop=True, must_fire=True) as td:
+        model(torch.ones(1, 3, device=DEVICE))
+    assert td.missing == []
+    with pytest.raises(TypeError, match="must_fire must be True or False, got int 1"):
+        Trace(model, "0", must_fire=1)
+    with pytest.raises(TypeError, match="must_fire must be True or False, got str 'yes'"):
+        TraceDict(model, ["0"], must_fire="yes")
+    assert total(model) == 0
+
+
+# --- gradient checkpointing (chapter 6, "hooks-checkpoint") ---------------------------------
+
+
+def test_checkpoint_context_fn_tells_the_recomputation_apart_but_grad_mode_does_not():
+    """Pinned on torch 2.13.0 with use_reentrant=False: the forward hook fires in the forward
+    pass and again in backward; grad mode is enabled both times; only context_fn's second
+    context manager marks the recomputation."""
+    from torch.utils.checkpoint import checkpoint
+
+    model = tiny_model()
+    state = {"recomputing": False}
+
+    @contextlib.contextmanager
+    def recomputing():
+        state["recomputing"] = True
+        try:
+            yield
+        finally:
+            state["recomputing"] = False
+
+    calls = []
+    handle = model.fc1.register_forward_hook(
+        lambda module, args, output: calls.append(
+            (state["recomputing"], torch.is_grad_enabled(), output.requires_grad)
+        )
+    )
+    out = checkpoint(
+        model,
+        x_(),
+        use_reentrant=False,
+        context_fn=lambda: (contextlib.nullcontext(), recomputing()),
+    )
+    assert calls == [(False, True, True)]
+    out.sum().backward()
+    handle.remove()
+    assert calls == [(False, True, True), (True, True, True)]
