@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -43,6 +44,7 @@ __all__ = [
     "StopForward",
     "Trace",
     "TraceDict",
+    "forward_arguments",
     "forward_calls",
     "get_module",
     "hook_counts",
@@ -500,6 +502,53 @@ def _layer_names(layers: object) -> list[str]:
             f"layers must be a list of names from model.named_modules(), got "
             f"{type(layers).__name__}"
         ) from None
+
+
+def forward_arguments(
+    module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The arguments of one call of ``module``, by the names in ``module.forward``'s signature.
+
+    A hook registered with ``with_kwargs=True`` gets the positional ``args`` and the keyword
+    ``kwargs`` separately, so the same argument arrives in either, depending on how the caller
+    wrote the call: ``m(x, mask)`` or ``m(x, mask=mask)``. This binds both to the signature and
+    fills in the defaults, so a hook can read ``arguments["mask"]`` either way. Arguments that
+    do not fit the signature raise ``TypeError`` naming the module, as the call itself would.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> class Gate(nn.Module):
+    ...     def forward(self, x, mask=None):
+    ...         return x if mask is None else x * mask
+    >>> x, mask = torch.ones(2), torch.tensor([1.0, 0.0])
+    >>> sorted(forward_arguments(Gate(), (x, mask), {}))
+    ['mask', 'x']
+    >>> forward_arguments(Gate(), (x,), {"mask": mask})["mask"]
+    tensor([1., 0.])
+    >>> forward_arguments(Gate(), (x,))["mask"] is None
+    True
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(args, tuple):
+        raise TypeError(
+            f"args must be the tuple of positional arguments a hook receives, got "
+            f"{type(args).__name__}"
+        )
+    if kwargs is None:
+        kwargs = {}
+    if not isinstance(kwargs, dict):
+        raise TypeError(f"kwargs must be a dict of keyword arguments, got {type(kwargs).__name__}")
+    signature = inspect.signature(module.forward)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as err:
+        raise TypeError(
+            f"args and kwargs do not fit the module's {type(module).__name__}.forward{signature}: "
+            f"{err}"
+        ) from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
 def forward_calls(

@@ -538,6 +538,26 @@ def call_record_hook_order(model, x, layers=None):
     return sorted({(e.kind, e.layer) for e in hooks.record_hook_order(model, x, layers)})
 
 
+class _Gate(nn.Module):
+    def forward(self, x, mask=None):
+        return x if mask is None else x * mask
+
+
+def o_forward_arguments(module, args, kwargs=None):
+    if not isinstance(module, nn.Module) or not isinstance(args, tuple):
+        raise TypeError("module")
+    kwargs = {} if kwargs is None else kwargs
+    if not isinstance(kwargs, dict):
+        raise TypeError("kwargs")
+    names = ["x", "mask"]
+    if len(args) > 2 or set(kwargs) - set(names) or set(kwargs) & set(names[: len(args)]):
+        raise TypeError("args")
+    got = dict(zip(names, args, strict=False)) | kwargs
+    if "x" not in got:
+        raise TypeError("args")
+    return {"x": got["x"], "mask": got.get("mask")}
+
+
 def o_forward_calls(model, inputs, kwargs=None, *, via="module"):
     if not isinstance(model, nn.Module):
         raise TypeError("model")
@@ -864,6 +884,12 @@ def _specs() -> dict[str, Spec]:
             call=call_trace_dict,
             errors=hook_errors,
             words=layers_words,
+        ),
+        "hooks.forward_arguments": Spec(
+            hooks.forward_arguments,
+            lambda: ([_Gate(), (X3.clone(),), {"mask": X3.clone()}], {}),
+            o_forward_arguments,
+            ("module", "args", "kwargs"),
         ),
         "hooks.forward_calls": Spec(
             hooks.forward_calls,

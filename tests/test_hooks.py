@@ -25,6 +25,7 @@ from snippets.hooks import (
     StopForward,
     Trace,
     TraceDict,
+    forward_arguments,
     forward_calls,
     get_module,
     hook_counts,
@@ -1145,3 +1146,82 @@ def test_checkpoint_context_fn_tells_the_recomputation_apart_but_grad_mode_does_
     out.sum().backward()
     handle.remove()
     assert calls == [(False, True, True), (True, True, True)]
+
+
+# --- keyword arguments (chapter 6, "hooks-kwargs") ------------------------------------------
+
+
+class _Gate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x, mask=None, *, scale=1.0):
+        y = self.fc(x) * scale
+        return y if mask is None else y * mask
+
+
+@given(st.booleans(), st.booleans(), st.floats(-2, 2))
+def test_forward_arguments_is_the_same_however_the_call_is_written(mask_by_name, give_scale, s):
+    gate = _Gate().to(DEVICE)
+    x, mask = torch.ones(2, 4, device=DEVICE), torch.zeros(2, 3, device=DEVICE)
+    args, kwargs = ((x,), {"mask": mask}) if mask_by_name else ((x, mask), {})
+    if give_scale:
+        kwargs["scale"] = s
+    got = forward_arguments(gate, args, kwargs)
+    assert list(got) == ["x", "mask", "scale"]
+    assert got["x"] is x and got["mask"] is mask and got["scale"] == (s if give_scale else 1.0)
+    # what the pre-hook sees is what forward_arguments binds
+    seen = []
+    handle = gate.register_forward_pre_hook(
+        lambda m, a, k: seen.append(forward_arguments(m, a, k)), with_kwargs=True
+    )
+    gate(*args, **kwargs)
+    handle.remove()
+    assert seen[0].keys() == got.keys() and all(seen[0][k] is got[k] for k in got)
+
+
+def test_forward_arguments_names_what_does_not_fit():
+    gate = _Gate()
+    x = torch.ones(1, 4)
+    with pytest.raises(
+        TypeError, match=r"do not fit the module.s _Gate\.forward\(x, mask=None, \*, scale=1\.0\)"
+    ):
+        forward_arguments(gate, (x,), {"masks": x})
+    with pytest.raises(TypeError, match="args must be the tuple of positional arguments"):
+        forward_arguments(gate, [x])
+    with pytest.raises(TypeError, match="kwargs must be a dict"):
+        forward_arguments(gate, (x,), [("mask", x)])
+    with pytest.raises(TypeError, match=r"module must be a torch\.nn\.Module, got function"):
+        forward_arguments(lambda x: x, (x,))
+
+
+def test_with_kwargs_hooks_return_rules_on_2_13():
+    """Pinned on torch 2.13.0: a with_kwargs pre-hook must return None or exactly
+    (new_args, new_kwargs); a with_kwargs forward hook's return value is the new output,
+    even a tuple that holds the kwargs."""
+    torch.manual_seed(0)
+    gate = _Gate().to(DEVICE)
+    x, mask = torch.ones(2, 4, device=DEVICE), torch.zeros(2, 3, device=DEVICE)
+    for bad in [(x,), {"mask": None}, ((x,), {}, 1)]:
+        handle = gate.register_forward_pre_hook(lambda m, a, k, bad=bad: bad, with_kwargs=True)
+        with pytest.raises(
+            RuntimeError, match=r"must return None or a tuple of \(new_args, new_kwargs\)"
+        ):
+            gate(x, mask=mask)
+        handle.remove()
+    handle = gate.register_forward_pre_hook(
+        lambda m, a, k: (a, {**k, "mask": torch.ones_like(mask)}), with_kwargs=True
+    )
+    assert torch.equal(gate(x, mask=mask), gate.fc(x))
+    handle.remove()
+    # a plain pre-hook sees no keyword argument, and its tuple replaces args only
+    seen = []
+    handle = gate.register_forward_pre_hook(lambda m, a: seen.append(len(a)) or (a[0] * 0,))
+    assert torch.equal(gate(x, mask=mask), gate.fc(x * 0) * mask)
+    handle.remove()
+    assert seen == [1]
+    handle = gate.register_forward_hook(lambda m, a, k, out: (out, k), with_kwargs=True)
+    out = gate(x, mask=mask)
+    handle.remove()
+    assert isinstance(out, tuple) and out[1] == {"mask": mask}
