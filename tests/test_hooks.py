@@ -1225,3 +1225,74 @@ def test_with_kwargs_hooks_return_rules_on_2_13():
     out = gate(x, mask=mask)
     handle.remove()
     assert isinstance(out, tuple) and out[1] == {"mask": mask}
+
+
+# --- hook lifetime and parameter gradients (chapter 6, "hooks-alive", "hooks-param-grads") --
+
+
+def test_a_handle_is_a_context_manager_that_removes_its_hook_even_on_error():
+    model = tiny_model()
+    calls = []
+    with model.fc1.register_forward_hook(lambda m, a, o: calls.append(1)):
+        model(x_())
+        assert hook_counts(model)["forward"] == 1
+    assert hook_counts(model)["forward"] == 0 and calls == [1]
+    with pytest.raises(RuntimeError), model.fc1.register_forward_hook(lambda m, a, o: None):
+        model(x_()[:, :3])
+    assert total(model) == 0
+
+
+def test_a_hook_holding_a_weak_reference_to_its_module_makes_no_cycle():
+    class Weak(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.seen = []
+            me = weakref.ref(self)
+            self.register_forward_hook(lambda m, a, o: me().seen.append(o))
+
+        def forward(self, x):
+            return self.fc(x)
+
+    gc.disable()  # prove it is freed by reference counting, not by the cycle collector
+    try:
+        rec = Weak().to(DEVICE)
+        rec(torch.ones(1, 2, device=DEVICE))
+        assert len(rec.seen) == 1
+        kept, module = weakref.ref(rec.seen[0]), weakref.ref(rec)
+        del rec
+        assert kept() is None and module() is None
+    finally:
+        gc.enable()
+
+
+def test_tensor_hook_sees_each_gradient_post_accumulate_hook_sees_grad_on_2_13():
+    """Pinned on torch 2.13.0: Tensor.register_hook on a parameter gets each backward pass's
+    gradient before accumulation; register_post_accumulate_grad_hook gets the parameter after
+    .grad was updated, must return None, and refuses non-leaf tensors."""
+    torch.manual_seed(0)
+    lin = nn.Linear(2, 1).to(DEVICE)
+    events = []
+    handles = [
+        lin.weight.register_hook(lambda g: events.append(("tensor", g.tolist()))),
+        lin.weight.register_post_accumulate_grad_hook(
+            lambda p: events.append(("post", p.grad.tolist()))
+        ),
+    ]
+    point = torch.tensor([[1.0, 2.0]], device=DEVICE)
+    for _ in range(2):
+        lin(point).sum().backward()
+    for h in handles:
+        h.remove()
+    assert events == [
+        ("tensor", [[1.0, 2.0]]),
+        ("post", [[1.0, 2.0]]),
+        ("tensor", [[1.0, 2.0]]),
+        ("post", [[2.0, 4.0]]),
+    ]
+    handle = lin.weight.register_post_accumulate_grad_hook(lambda p: p.grad * 0)
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks should return None"):
+        lin(point).sum().backward()
+    handle.remove()
+    with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+        lin(point).register_post_accumulate_grad_hook(lambda p: None)
