@@ -1296,3 +1296,40 @@ def test_tensor_hook_sees_each_gradient_post_accumulate_hook_sees_grad_on_2_13()
     handle.remove()
     with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
         lin(point).register_post_accumulate_grad_hook(lambda p: None)
+
+
+# --- torch.compile (chapter 6, "hooks-compile") ---------------------------------------------
+
+
+def test_a_hook_added_after_the_first_compiled_call_does_not_run_on_2_13():
+    """Pinned on torch 2.13.0 with backend="eager": Dynamo does not guard on module hooks
+    (torch._dynamo.config.skip_nnmodule_hook_guards is True), so a hook added after the first
+    compiled call is skipped until torch._dynamo.reset(); with the guards on, it recompiles."""
+    import torch._dynamo
+
+    assert torch._dynamo.config.skip_nnmodule_hook_guards is True
+    model, x = tiny_model(), x_()
+    calls = []
+    torch._dynamo.reset()
+    try:
+        compiled = torch.compile(model, backend="eager")
+        compiled(x)
+        with model.fc1.register_forward_hook(lambda m, a, o: calls.append(1)):
+            compiled(x)
+            assert calls == []
+            torch._dynamo.reset()
+            compiled(x)
+            assert calls == [1]
+        compiled(x)  # traced with the hook; removing it is still noticed
+        assert calls == [1]
+        torch._dynamo.reset()
+        torch._dynamo.config.skip_nnmodule_hook_guards = False
+        compiled(x)
+        with model.fc1.register_forward_hook(lambda m, a, o: calls.append(2)):
+            torch.testing.assert_close(compiled(x), model(x))
+        compiled(x)
+        assert calls == [1, 2, 2]  # one compiled call and one plain call with the hook
+    finally:
+        torch._dynamo.config.skip_nnmodule_hook_guards = True
+        torch._dynamo.reset()
+    assert total(model) == 0
