@@ -1333,3 +1333,91 @@ def test_a_hook_added_after_the_first_compiled_call_does_not_run_on_2_13():
         torch._dynamo.config.skip_nnmodule_hook_guards = True
         torch._dynamo.reset()
     assert total(model) == 0
+
+
+# --- generation with a cache (chapter 6, "hooks-generation") --------------------------------
+
+
+class _TinyDecoder(nn.Module):
+    """The chapter's decoder: one causal attention layer with a key/value cache."""
+
+    def __init__(self, vocab=10, d=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.mlp = nn.Linear(d, d)
+        self.unembed = nn.Linear(d, vocab)
+
+    def forward(self, tokens, cache=None):
+        h = self.embed(tokens)
+        k, v = self.k(h), self.v(h)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], 1), torch.cat([cache[1], v], 1)
+        new, total = h.shape[1], k.shape[1]
+        causal = torch.ones(new, total, dtype=torch.bool, device=h.device).tril(total - new)
+        scores = (self.q(h) @ k.transpose(1, 2)).masked_fill(~causal, float("-inf"))
+        h = h + scores.softmax(-1) @ v
+        h = h + torch.relu(self.mlp(h))
+        return self.unembed(h), (k, v)
+
+
+def _logits_with_cache(model, tokens, prompt_len):
+    """Logits of every position: the prompt in one call, then one token per call."""
+    logits, cache = model(tokens[:, :prompt_len])
+    out = [logits]
+    for j in range(prompt_len, tokens.shape[1]):
+        logits, cache = model(tokens[:, j : j + 1], cache)
+        out.append(logits)
+    return torch.cat(out, 1)
+
+
+def _zero_position(position):
+    done = 0
+
+    def hook(module, args, output):
+        nonlocal done
+        start, done = done, done + output.shape[1]
+        if start <= position < done:
+            output = output.clone()
+            output[:, position - start] = 0
+            return output
+        return None
+
+    return hook
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 4), st.integers(0, 4), st.data())
+def test_a_hook_under_a_cache_sees_the_prompt_then_one_position_per_call(seed, p, steps, data):
+    torch.manual_seed(seed)
+    model = _TinyDecoder().to(DEVICE)
+    tokens = torch.randint(0, 10, (2, p + steps)).to(DEVICE)
+    shapes, acts = [], []
+
+    def hook(module, args, output):
+        shapes.append(tuple(output.shape))
+        acts.append(output)
+
+    with torch.no_grad():
+        with model.mlp.register_forward_hook(hook):
+            cached = _logits_with_cache(model, tokens, p)
+        full, _ = model(tokens)
+        with Trace(model, "mlp") as tr:
+            model(tokens)
+    assert shapes == [(2, p, 8)] + [(2, 1, 8)] * steps
+    torch.testing.assert_close(cached, full)
+    torch.testing.assert_close(torch.cat(acts, 1), tr.output)
+    # patching one absolute position with a running offset equals patching the full sequence
+    position = data.draw(st.integers(0, p + steps - 1))
+
+    def zero_in_full(module, args, output):
+        output = output.clone()
+        output[:, position] = 0
+        return output
+
+    with torch.no_grad():
+        with model.v.register_forward_hook(_zero_position(position)):
+            patched_cached = _logits_with_cache(model, tokens, p)
+        with model.v.register_forward_hook(zero_in_full):
+            patched_full, _ = model(tokens)
+    torch.testing.assert_close(patched_cached, patched_full)
+    assert total(model) == 0
