@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -43,6 +44,8 @@ __all__ = [
     "StopForward",
     "Trace",
     "TraceDict",
+    "forward_arguments",
+    "forward_calls",
     "get_module",
     "hook_counts",
     "record_hook_order",
@@ -240,7 +243,18 @@ class _ClosingContext(contextlib.AbstractContextManager):
         traceback: TracebackType | None,
     ) -> bool:
         self.close()
+        if exc is None and getattr(self, "must_fire", False) and self.missing:
+            raise RuntimeError(_never_fired(self.missing, self._modules_by_name()))
         return isinstance(exc, StopForward) and exc.owner is self
+
+
+def _never_fired(layers: list[str], modules: dict[str, nn.Module]) -> str:
+    which = ", ".join(f"{n!r} ({type(modules[n]).__name__})" for n in layers)
+    return (
+        f"the forward hook on {which} never fired: the model ran without calling that module. "
+        "Its parent may use the module's weights directly (nn.MultiheadAttention uses "
+        "out_proj.weight) or take a fused path; trace the parent module instead"
+    )
 
 
 class Trace(_ClosingContext):
@@ -261,7 +275,12 @@ class Trace(_ClosingContext):
     - ``stop``: raise ``StopForward`` right after this module runs; the ``with`` block catches
       it, so ``model(x)`` inside the block simply ends early.
 
+    - ``must_fire``: leaving the ``with`` block without an exception raises ``RuntimeError``
+      if the hook never fired (the module was never called), instead of leaving ``.output``
+      ``None`` without a word.
+
     ``.calls`` counts how often the module ran; a module used twice keeps its last output.
+    ``.fired`` says whether it ran at all.
 
     >>> import torch
     >>> from torch import nn
@@ -288,6 +307,7 @@ class Trace(_ClosingContext):
         detach: bool = False,
         edit_output: EditFn | None = None,
         stop: bool = False,
+        must_fire: bool = False,
     ) -> None:
         self.module = get_module(model, layer)
         _check_flags(
@@ -296,6 +316,7 @@ class Trace(_ClosingContext):
             clone=clone,
             detach=detach,
             stop=stop,
+            must_fire=must_fire,
         )
         if edit_output is not None and not callable(edit_output):
             raise TypeError(
@@ -309,6 +330,7 @@ class Trace(_ClosingContext):
         self.detach = detach
         self.edit_output = edit_output
         self.stop = stop
+        self.must_fire = must_fire
         self.output: Any = None
         self.input: Any = None
         self.calls = 0
@@ -349,6 +371,19 @@ class Trace(_ClosingContext):
         """True while the hook is registered."""
         return self._remove.alive
 
+    @property
+    def fired(self) -> bool:
+        """True once the hook has run at least once."""
+        return self.calls > 0
+
+    @property
+    def missing(self) -> list[str]:
+        """``[layer]`` while the hook has never fired, else ``[]`` (as ``TraceDict.missing``)."""
+        return [] if self.fired else [self.layer]
+
+    def _modules_by_name(self) -> dict[str, nn.Module]:
+        return {self.layer: self.module}
+
     def close(self) -> None:
         """Remove the hook (safe to call more than once)."""
         self._remove()
@@ -363,8 +398,9 @@ class TraceDict(dict, _ClosingContext):
 
     Takes the same options as ``Trace``; ``edit_output(output, layer)`` is called for every
     listed layer (use ``layer`` to decide what to change). With ``stop=True`` the forward pass
-    ends as soon as every listed layer has run once. All names are checked before any hook is
-    registered, so a wrong name leaves the model untouched.
+    ends as soon as every listed layer has run once. ``.missing`` lists the layers whose hook
+    has not fired; with ``must_fire=True`` leaving the block raises if any is left. All names
+    are checked before any hook is registered, so a wrong name leaves the model untouched.
 
     >>> import torch
     >>> from torch import nn
@@ -388,9 +424,11 @@ class TraceDict(dict, _ClosingContext):
         detach: bool = False,
         edit_output: EditFn | None = None,
         stop: bool = False,
+        must_fire: bool = False,
     ) -> None:
         super().__init__()
-        _check_flags(stop=stop)
+        _check_flags(stop=stop, must_fire=must_fire)
+        self.must_fire = must_fire
         names = _layer_names(layers)
         seen: dict[int, str] = {}
         for name in names:
@@ -429,6 +467,14 @@ class TraceDict(dict, _ClosingContext):
         if self.stop and not self._pending:
             raise StopForward(self, layer)
 
+    @property
+    def missing(self) -> list[str]:
+        """The listed layers whose hook has not fired yet, in the order they were listed."""
+        return [name for name, trace in self.items() if not trace.fired]
+
+    def _modules_by_name(self) -> dict[str, nn.Module]:
+        return {name: trace.module for name, trace in self.items()}
+
     def close(self) -> None:
         """Remove every hook (safe to call more than once)."""
         for trace in reversed(list(self.values())):
@@ -456,6 +502,108 @@ def _layer_names(layers: object) -> list[str]:
             f"layers must be a list of names from model.named_modules(), got "
             f"{type(layers).__name__}"
         ) from None
+
+
+def forward_arguments(
+    module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The arguments of one call of ``module``, by the names in ``module.forward``'s signature.
+
+    A hook registered with ``with_kwargs=True`` gets the positional ``args`` and the keyword
+    ``kwargs`` separately, so the same argument arrives in either, depending on how the caller
+    wrote the call: ``m(x, mask)`` or ``m(x, mask=mask)``. This binds both to the signature and
+    fills in the defaults, so a hook can read ``arguments["mask"]`` either way. Arguments that
+    do not fit the signature raise ``TypeError`` naming the module, as the call itself would.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> class Gate(nn.Module):
+    ...     def forward(self, x, mask=None):
+    ...         return x if mask is None else x * mask
+    >>> x, mask = torch.ones(2), torch.tensor([1.0, 0.0])
+    >>> sorted(forward_arguments(Gate(), (x, mask), {}))
+    ['mask', 'x']
+    >>> forward_arguments(Gate(), (x,), {"mask": mask})["mask"]
+    tensor([1., 0.])
+    >>> forward_arguments(Gate(), (x,))["mask"] is None
+    True
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(args, tuple):
+        raise TypeError(
+            f"args must be the tuple of positional arguments a hook receives, got "
+            f"{type(args).__name__}"
+        )
+    if kwargs is None:
+        kwargs = {}
+    if not isinstance(kwargs, dict):
+        raise TypeError(f"kwargs must be a dict of keyword arguments, got {type(kwargs).__name__}")
+    signature = inspect.signature(module.forward)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as err:
+        raise TypeError(
+            f"args and kwargs do not fit the module's {type(module).__name__}.forward{signature}: "
+            f"{err}"
+        ) from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def forward_calls(
+    model: nn.Module,
+    inputs: Any,
+    kwargs: dict[str, Any] | None = None,
+    *,
+    via: str = "module",
+) -> dict[str, int]:
+    """How often each module of ``model`` was called by one ``model(*inputs, **kwargs)``.
+
+    Returns ``{name: calls}`` for every name in ``model.named_modules()`` (``""`` is the model
+    itself), zeros included: a 0 is a module whose forward hook would never fire. ``inputs`` is
+    one tensor or a tuple of positional arguments. ``via="module"`` counts with a forward hook
+    on every module, ``via="global"`` with one global hook
+    (``torch.nn.modules.module.register_module_forward_hook``), which leaves the modules' own
+    hook dicts empty. The two can differ: some modules (``nn.TransformerEncoderLayer`` in eval
+    mode under ``no_grad``, on 2.13.0) skip their fused fast path when a hook is attached to
+    them. Every hook is removed before the function returns.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> mha = nn.MultiheadAttention(4, 2, batch_first=True)
+    >>> x = torch.ones(1, 3, 4)
+    >>> forward_calls(mha, (x, x, x))
+    {'': 1, 'out_proj': 0}
+    """
+    _check_model(model)
+    if via not in ("module", "global"):
+        raise ValueError(f"via must be 'module' or 'global', got {via!r}")
+    if kwargs is None:
+        kwargs = {}
+    if not isinstance(kwargs, dict):
+        raise TypeError(f"kwargs must be a dict of keyword arguments, got {type(kwargs).__name__}")
+    args = inputs if isinstance(inputs, tuple) else (inputs,)
+    names = dict(model.named_modules(remove_duplicate=False))
+    counts = dict.fromkeys(names, 0)
+    by_module: dict[int, list[str]] = {}
+    for name, module in names.items():
+        by_module.setdefault(id(module), []).append(name)
+
+    def count(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        for name in by_module.get(id(module), []):
+            counts[name] += 1
+
+    if via == "global":
+        handles = [_module_globals.register_module_forward_hook(count)]
+    else:
+        handles = [m.register_forward_hook(count) for m in dict.fromkeys(names.values())]
+    try:
+        model(*args, **kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return counts
 
 
 class HookEvent(NamedTuple):

@@ -572,6 +572,39 @@ def call_record_hook_order(model, x, layers=None):
     return sorted({(e.kind, e.layer) for e in hooks.record_hook_order(model, x, layers)})
 
 
+class _Gate(nn.Module):
+    def forward(self, x, mask=None):
+        return x if mask is None else x * mask
+
+
+def o_forward_arguments(module, args, kwargs=None):
+    if not isinstance(module, nn.Module) or not isinstance(args, tuple):
+        raise TypeError("module")
+    kwargs = {} if kwargs is None else kwargs
+    if not isinstance(kwargs, dict):
+        raise TypeError("kwargs")
+    names = ["x", "mask"]
+    if len(args) > 2 or set(kwargs) - set(names) or set(kwargs) & set(names[: len(args)]):
+        raise TypeError("args")
+    got = dict(zip(names, args, strict=False)) | kwargs
+    if "x" not in got:
+        raise TypeError("args")
+    return {"x": got["x"], "mask": got.get("mask")}
+
+
+def o_forward_calls(model, inputs, kwargs=None, *, via="module"):
+    if not isinstance(model, nn.Module):
+        raise TypeError("model")
+    if via not in ("module", "global"):
+        raise ValueError("via")
+    kwargs = {} if kwargs is None else kwargs
+    if not isinstance(kwargs, dict):
+        raise TypeError("kwargs")
+    model(*(inputs if isinstance(inputs, tuple) else (inputs,)), **kwargs)  # its own errors
+    # a Sequential calls itself and each child exactly once
+    return dict.fromkeys((n for n, _ in model.named_modules(remove_duplicate=False)), 1)
+
+
 def o_record_hook_order(model, x, layers=None):
     if not isinstance(model, nn.Module) or not isinstance(x, torch.Tensor):
         raise TypeError("model")
@@ -898,6 +931,20 @@ def _specs() -> dict[str, Spec]:
             call=call_trace_dict,
             errors=hook_errors,
             words=layers_words,
+        ),
+        "hooks.forward_arguments": Spec(
+            hooks.forward_arguments,
+            lambda: ([_Gate(), (X3.clone(),), {"mask": X3.clone()}], {}),
+            o_forward_arguments,
+            ("module", "args", "kwargs"),
+        ),
+        "hooks.forward_calls": Spec(
+            hooks.forward_calls,
+            lambda: ([mlp(), X3.clone()], {"via": "module"}),
+            o_forward_calls,
+            ("model", "inputs"),
+            passthrough=True,
+            materialise=False,
         ),
         "hooks.record_hook_order": Spec(
             hooks.record_hook_order,

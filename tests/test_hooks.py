@@ -1,6 +1,7 @@
 """snippets.hooks (Trace, TraceDict, hook_counts, record_hook_order), the hook figure, the
 chapter's exercises, and the PyTorch hook behaviours that chapter 6 relies on."""
 
+import contextlib
 import copy
 import gc
 import re
@@ -24,6 +25,8 @@ from snippets.hooks import (
     StopForward,
     Trace,
     TraceDict,
+    forward_arguments,
+    forward_calls,
     get_module,
     hook_counts,
     record_hook_order,
@@ -984,3 +987,437 @@ def test_a_trace_never_closed_is_collected_and_takes_its_hook_with_it():
     assert ref() is None
     assert hook_counts(model)["forward"] == 0
     model(torch.ones(1, 3, device=DEVICE))  # nothing left to fire
+
+
+# --- submodules whose hooks never fire (chapter 6, "hooks-never-fired") ---------------------
+
+
+@given(model_cases())
+def test_forward_calls_counts_each_module_of_a_sequential_once_and_removes_its_hooks(case):
+    model, _, x = case
+    model, x = model.to(DEVICE), x.to(DEVICE)
+    for via in ("module", "global"):
+        counts = forward_calls(model, x, via=via)
+        assert list(counts) == [n for n, _ in model.named_modules()]
+        assert set(counts.values()) == {1}
+        assert total(model) == 0
+
+
+def test_forward_calls_counts_a_shared_module_under_each_name_and_each_call():
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(OrderedDict(first=shared, act=nn.ReLU(), second=shared)).to(DEVICE)
+    counts = forward_calls(model, torch.ones(2, 3, device=DEVICE))
+    assert counts == {"": 1, "first": 2, "act": 1, "second": 2}
+
+
+def test_forward_calls_passes_kwargs_and_names_bad_arguments():
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).to(DEVICE)
+    q = torch.ones(1, 3, 4, device=DEVICE)
+    assert forward_calls(mha, (q, q, q), {"need_weights": False}) == {"": 1, "out_proj": 0}
+    with pytest.raises(ValueError, match="via must be 'module' or 'global', got 'modules'"):
+        forward_calls(mha, (q, q, q), via="modules")
+    with pytest.raises(TypeError, match="kwargs must be a dict"):
+        forward_calls(mha, (q, q, q), [("need_weights", False)])
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
+        forward_calls(lambda x: x, q)
+    with pytest.raises(TypeError):  # the model's own error, passed on; no hook is left
+        forward_calls(mha, (q,))
+    assert total(mha) == 0
+
+
+def _modes(model, inputs, via):
+    runs = {}
+    for mode in ("train", "eval", "no_grad"):
+        model.train(mode == "train")
+        with torch.set_grad_enabled(mode != "no_grad"):
+            runs[mode] = forward_calls(model, inputs, via=via)
+    return runs
+
+
+def test_multihead_attention_never_calls_out_proj_on_2_13():
+    """Pinned on torch 2.13.0: nn.MultiheadAttention passes out_proj.weight and .bias to
+    F.multi_head_attention_forward, so hooks on out_proj never fire, in any mode."""
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True).to(DEVICE)
+    t = torch.randn(2, 3, 8).to(DEVICE)
+    for via in ("module", "global"):
+        for counts in _modes(mha, (t, t, t), via).values():
+            assert counts == {"": 1, "out_proj": 0}
+
+
+def test_encoder_layer_fast_path_is_skipped_when_a_submodule_is_hooked_on_2_13():
+    """Pinned on torch 2.13.0: TransformerEncoderLayer in eval mode under no_grad runs one fused
+    op (no submodule is called) unless a forward (pre-)hook is attached to one of its modules,
+    in which case it takes the ordinary path and every submodule but out_proj runs."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True).to(DEVICE)
+    t = torch.randn(2, 3, 8).to(DEVICE)
+    hooked, unhooked = _modes(layer, t, "module"), _modes(layer, t, "global")
+    inside = [n for n, _ in layer.named_modules() if n not in ("", "self_attn.out_proj")]
+    for mode in ("train", "eval"):
+        for runs in (hooked, unhooked):
+            assert runs[mode]["self_attn.out_proj"] == 0
+            assert all(runs[mode][n] == 1 for n in inside)
+    assert all(hooked["no_grad"][n] == 1 for n in inside)
+    assert all(unhooked["no_grad"][n] == 0 for n in inside)
+    assert hooked["no_grad"][""] == unhooked["no_grad"][""] == 1
+    # the fused path and the ordinary path agree on the output
+    layer.eval()
+    with torch.no_grad():
+        fused = layer(t)
+        with Trace(layer, "linear1"):
+            ordinary = layer(t)
+    torch.testing.assert_close(fused, ordinary)
+
+
+def test_trace_says_whether_its_hook_fired():
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).to(DEVICE)
+    q = torch.ones(1, 3, 4, device=DEVICE)
+    with TraceDict(mha, ["", "out_proj"]) as td:
+        assert td.missing == ["", "out_proj"]
+        mha(q, q, q)
+    assert td.missing == ["out_proj"]
+    assert td[""].fired and not td["out_proj"].fired and td["out_proj"].output is None
+    assert td[""].missing == [] and td["out_proj"].missing == ["out_proj"]
+    msg = "the forward hook on 'out_proj' (NonDynamicallyQuantizableLinear) never fired"
+    with pytest.raises(RuntimeError, match=re.escape(msg)), Trace(mha, "out_proj", must_fire=True):
+        mha(q, q, q)
+    with (
+        pytest.raises(RuntimeError, match=re.escape(msg)),
+        TraceDict(mha, ["", "out_proj"], must_fire=True),
+    ):
+        mha(q, q, q)
+    assert total(mha) == 0
+    with Trace(mha, "", must_fire=True) as tr:  # fired: no error
+        mha(q, q, q)
+    assert tr.fired and tr.calls == 1
+
+
+def test_must_fire_does_not_hide_the_blocks_own_error_or_an_early_stop():
+    model = _mlp()
+    # the block's own error comes out, not "never fired"
+    with pytest.raises(KeyError), Trace(model, "2", must_fire=True):
+        raise KeyError("mine")
+    with TraceDict(model, ["0"], stop=True, must_fire=True) as td:
+        model(torch.ones(1, 3, device=DEVICE))
+    assert td.missing == []
+    with pytest.raises(TypeError, match="must_fire must be True or False, got int 1"):
+        Trace(model, "0", must_fire=1)
+    with pytest.raises(TypeError, match="must_fire must be True or False, got str 'yes'"):
+        TraceDict(model, ["0"], must_fire="yes")
+    assert total(model) == 0
+
+
+# --- gradient checkpointing (chapter 6, "hooks-checkpoint") ---------------------------------
+
+
+def test_checkpoint_context_fn_tells_the_recomputation_apart_but_grad_mode_does_not():
+    """Pinned on torch 2.13.0 with use_reentrant=False: the forward hook fires in the forward
+    pass and again in backward; grad mode is enabled both times; only context_fn's second
+    context manager marks the recomputation."""
+    from torch.utils.checkpoint import checkpoint
+
+    model = tiny_model()
+    state = {"recomputing": False}
+
+    @contextlib.contextmanager
+    def recomputing():
+        state["recomputing"] = True
+        try:
+            yield
+        finally:
+            state["recomputing"] = False
+
+    calls = []
+    handle = model.fc1.register_forward_hook(
+        lambda module, args, output: calls.append(
+            (state["recomputing"], torch.is_grad_enabled(), output.requires_grad)
+        )
+    )
+    out = checkpoint(
+        model,
+        x_(),
+        use_reentrant=False,
+        context_fn=lambda: (contextlib.nullcontext(), recomputing()),
+    )
+    assert calls == [(False, True, True)]
+    out.sum().backward()
+    handle.remove()
+    assert calls == [(False, True, True), (True, True, True)]
+
+
+# --- keyword arguments (chapter 6, "hooks-kwargs") ------------------------------------------
+
+
+class _Gate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x, mask=None, *, scale=1.0):
+        y = self.fc(x) * scale
+        return y if mask is None else y * mask
+
+
+@given(st.booleans(), st.booleans(), st.floats(-2, 2))
+def test_forward_arguments_is_the_same_however_the_call_is_written(mask_by_name, give_scale, s):
+    gate = _Gate().to(DEVICE)
+    x, mask = torch.ones(2, 4, device=DEVICE), torch.zeros(2, 3, device=DEVICE)
+    args, kwargs = ((x,), {"mask": mask}) if mask_by_name else ((x, mask), {})
+    if give_scale:
+        kwargs["scale"] = s
+    got = forward_arguments(gate, args, kwargs)
+    assert list(got) == ["x", "mask", "scale"]
+    assert got["x"] is x and got["mask"] is mask and got["scale"] == (s if give_scale else 1.0)
+    # what the pre-hook sees is what forward_arguments binds
+    seen = []
+    handle = gate.register_forward_pre_hook(
+        lambda m, a, k: seen.append(forward_arguments(m, a, k)), with_kwargs=True
+    )
+    gate(*args, **kwargs)
+    handle.remove()
+    assert seen[0].keys() == got.keys() and all(seen[0][k] is got[k] for k in got)
+
+
+def test_forward_arguments_names_what_does_not_fit():
+    gate = _Gate()
+    x = torch.ones(1, 4)
+    with pytest.raises(
+        TypeError, match=r"do not fit the module.s _Gate\.forward\(x, mask=None, \*, scale=1\.0\)"
+    ):
+        forward_arguments(gate, (x,), {"masks": x})
+    with pytest.raises(TypeError, match="args must be the tuple of positional arguments"):
+        forward_arguments(gate, [x])
+    with pytest.raises(TypeError, match="kwargs must be a dict"):
+        forward_arguments(gate, (x,), [("mask", x)])
+    with pytest.raises(TypeError, match=r"module must be a torch\.nn\.Module, got function"):
+        forward_arguments(lambda x: x, (x,))
+
+
+def test_with_kwargs_hooks_return_rules_on_2_13():
+    """Pinned on torch 2.13.0: a with_kwargs pre-hook must return None or exactly
+    (new_args, new_kwargs); a with_kwargs forward hook's return value is the new output,
+    even a tuple that holds the kwargs."""
+    torch.manual_seed(0)
+    gate = _Gate().to(DEVICE)
+    x, mask = torch.ones(2, 4, device=DEVICE), torch.zeros(2, 3, device=DEVICE)
+    for bad in [(x,), {"mask": None}, ((x,), {}, 1)]:
+        handle = gate.register_forward_pre_hook(lambda m, a, k, bad=bad: bad, with_kwargs=True)
+        with pytest.raises(
+            RuntimeError, match=r"must return None or a tuple of \(new_args, new_kwargs\)"
+        ):
+            gate(x, mask=mask)
+        handle.remove()
+    handle = gate.register_forward_pre_hook(
+        lambda m, a, k: (a, {**k, "mask": torch.ones_like(mask)}), with_kwargs=True
+    )
+    assert torch.equal(gate(x, mask=mask), gate.fc(x))
+    handle.remove()
+    # a plain pre-hook sees no keyword argument, and its tuple replaces args only
+    seen = []
+    handle = gate.register_forward_pre_hook(lambda m, a: seen.append(len(a)) or (a[0] * 0,))
+    assert torch.equal(gate(x, mask=mask), gate.fc(x * 0) * mask)
+    handle.remove()
+    assert seen == [1]
+    handle = gate.register_forward_hook(lambda m, a, k, out: (out, k), with_kwargs=True)
+    out = gate(x, mask=mask)
+    handle.remove()
+    assert isinstance(out, tuple) and out[1] == {"mask": mask}
+
+
+# --- hook lifetime and parameter gradients (chapter 6, "hooks-alive", "hooks-param-grads") --
+
+
+def test_a_handle_is_a_context_manager_that_removes_its_hook_even_on_error():
+    model = tiny_model()
+    calls = []
+    with model.fc1.register_forward_hook(lambda m, a, o: calls.append(1)):
+        model(x_())
+        assert hook_counts(model)["forward"] == 1
+    assert hook_counts(model)["forward"] == 0 and calls == [1]
+    with pytest.raises(RuntimeError), model.fc1.register_forward_hook(lambda m, a, o: None):
+        model(x_()[:, :3])
+    assert total(model) == 0
+
+
+def test_a_hook_holding_a_weak_reference_to_its_module_makes_no_cycle():
+    class Weak(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.seen = []
+            me = weakref.ref(self)
+            self.register_forward_hook(lambda m, a, o: me().seen.append(o))
+
+        def forward(self, x):
+            return self.fc(x)
+
+    gc.disable()  # prove it is freed by reference counting, not by the cycle collector
+    try:
+        rec = Weak().to(DEVICE)
+        rec(torch.ones(1, 2, device=DEVICE))
+        assert len(rec.seen) == 1
+        kept, module = weakref.ref(rec.seen[0]), weakref.ref(rec)
+        del rec
+        assert kept() is None and module() is None
+    finally:
+        gc.enable()
+
+
+def test_tensor_hook_sees_each_gradient_post_accumulate_hook_sees_grad_on_2_13():
+    """Pinned on torch 2.13.0: Tensor.register_hook on a parameter gets each backward pass's
+    gradient before accumulation; register_post_accumulate_grad_hook gets the parameter after
+    .grad was updated, must return None, and refuses non-leaf tensors."""
+    torch.manual_seed(0)
+    lin = nn.Linear(2, 1).to(DEVICE)
+    events = []
+    handles = [
+        lin.weight.register_hook(lambda g: events.append(("tensor", g.tolist()))),
+        lin.weight.register_post_accumulate_grad_hook(
+            lambda p: events.append(("post", p.grad.tolist()))
+        ),
+    ]
+    point = torch.tensor([[1.0, 2.0]], device=DEVICE)
+    for _ in range(2):
+        lin(point).sum().backward()
+    for h in handles:
+        h.remove()
+    assert events == [
+        ("tensor", [[1.0, 2.0]]),
+        ("post", [[1.0, 2.0]]),
+        ("tensor", [[1.0, 2.0]]),
+        ("post", [[2.0, 4.0]]),
+    ]
+    handle = lin.weight.register_post_accumulate_grad_hook(lambda p: p.grad * 0)
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks should return None"):
+        lin(point).sum().backward()
+    handle.remove()
+    with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+        lin(point).register_post_accumulate_grad_hook(lambda p: None)
+
+
+# --- torch.compile (chapter 6, "hooks-compile") ---------------------------------------------
+
+
+def test_a_hook_added_after_the_first_compiled_call_does_not_run_on_2_13():
+    """Pinned on torch 2.13.0 with backend="eager": Dynamo does not guard on module hooks
+    (torch._dynamo.config.skip_nnmodule_hook_guards is True), so a hook added after the first
+    compiled call is skipped until torch._dynamo.reset(); with the guards on, it recompiles."""
+    import torch._dynamo
+
+    assert torch._dynamo.config.skip_nnmodule_hook_guards is True
+    model, x = tiny_model(), x_()
+    calls = []
+    torch._dynamo.reset()
+    try:
+        compiled = torch.compile(model, backend="eager")
+        compiled(x)
+        with model.fc1.register_forward_hook(lambda m, a, o: calls.append(1)):
+            compiled(x)
+            assert calls == []
+            torch._dynamo.reset()
+            compiled(x)
+            assert calls == [1]
+        compiled(x)  # traced with the hook; removing it is still noticed
+        assert calls == [1]
+        torch._dynamo.reset()
+        torch._dynamo.config.skip_nnmodule_hook_guards = False
+        compiled(x)
+        with model.fc1.register_forward_hook(lambda m, a, o: calls.append(2)):
+            torch.testing.assert_close(compiled(x), model(x))
+        compiled(x)
+        assert calls == [1, 2, 2]  # one compiled call and one plain call with the hook
+    finally:
+        torch._dynamo.config.skip_nnmodule_hook_guards = True
+        torch._dynamo.reset()
+    assert total(model) == 0
+
+
+# --- generation with a cache (chapter 6, "hooks-generation") --------------------------------
+
+
+class _TinyDecoder(nn.Module):
+    """The chapter's decoder: one causal attention layer with a key/value cache."""
+
+    def __init__(self, vocab=10, d=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.mlp = nn.Linear(d, d)
+        self.unembed = nn.Linear(d, vocab)
+
+    def forward(self, tokens, cache=None):
+        h = self.embed(tokens)
+        k, v = self.k(h), self.v(h)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], 1), torch.cat([cache[1], v], 1)
+        new, total = h.shape[1], k.shape[1]
+        causal = torch.ones(new, total, dtype=torch.bool, device=h.device).tril(total - new)
+        scores = (self.q(h) @ k.transpose(1, 2)).masked_fill(~causal, float("-inf"))
+        h = h + scores.softmax(-1) @ v
+        h = h + torch.relu(self.mlp(h))
+        return self.unembed(h), (k, v)
+
+
+def _logits_with_cache(model, tokens, prompt_len):
+    """Logits of every position: the prompt in one call, then one token per call."""
+    logits, cache = model(tokens[:, :prompt_len])
+    out = [logits]
+    for j in range(prompt_len, tokens.shape[1]):
+        logits, cache = model(tokens[:, j : j + 1], cache)
+        out.append(logits)
+    return torch.cat(out, 1)
+
+
+def _zero_position(position):
+    done = 0
+
+    def hook(module, args, output):
+        nonlocal done
+        start, done = done, done + output.shape[1]
+        if start <= position < done:
+            output = output.clone()
+            output[:, position - start] = 0
+            return output
+        return None
+
+    return hook
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 4), st.integers(0, 4), st.data())
+def test_a_hook_under_a_cache_sees_the_prompt_then_one_position_per_call(seed, p, steps, data):
+    torch.manual_seed(seed)
+    model = _TinyDecoder().to(DEVICE)
+    tokens = torch.randint(0, 10, (2, p + steps)).to(DEVICE)
+    shapes, acts = [], []
+
+    def hook(module, args, output):
+        shapes.append(tuple(output.shape))
+        acts.append(output)
+
+    with torch.no_grad():
+        with model.mlp.register_forward_hook(hook):
+            cached = _logits_with_cache(model, tokens, p)
+        full, _ = model(tokens)
+        with Trace(model, "mlp") as tr:
+            model(tokens)
+    assert shapes == [(2, p, 8)] + [(2, 1, 8)] * steps
+    torch.testing.assert_close(cached, full)
+    torch.testing.assert_close(torch.cat(acts, 1), tr.output)
+    # patching one absolute position with a running offset equals patching the full sequence
+    position = data.draw(st.integers(0, p + steps - 1))
+
+    def zero_in_full(module, args, output):
+        output = output.clone()
+        output[:, position] = 0
+        return output
+
+    with torch.no_grad():
+        with model.v.register_forward_hook(_zero_position(position)):
+            patched_cached = _logits_with_cache(model, tokens, p)
+        with model.v.register_forward_hook(zero_in_full):
+            patched_full, _ = model(tokens)
+    torch.testing.assert_close(patched_cached, patched_full)
+    assert total(model) == 0
