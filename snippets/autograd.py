@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from snippets.validate import check_tensor, shape_str
+from snippets.validate import _tensors_in, check_tensor, shape_str
 
 __all__ = [
     "SOURCES",
@@ -139,17 +139,6 @@ def _op_name(func: Callable[..., Any]) -> str:
     return name.strip("_") or name
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
-    """The tensors in ``value``: a tensor, or lists / tuples / dicts of them (nested)."""
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _tensors(v)]
-    if isinstance(value, Mapping):
-        return [t for v in value.values() for t in _tensors(v)]
-    return []
-
-
 def _storage_key(t: torch.Tensor) -> tuple[str, int] | None:
     """Which memory ``t`` lives in (None for a tensor that holds none).
 
@@ -222,7 +211,7 @@ class _Recorder(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         # The mode is switched off while ``func`` runs, so calls made inside it are not seen.
         kwargs = kwargs or {}
-        call = _Call(_op_name(func), _tensors(args) + _tensors(kwargs), [])
+        call = _Call(_op_name(func), _tensors_in(args) + _tensors_in(kwargs), [])
         self._current = call
         top = torch._C._autograd._top_saved_tensors_default_hooks(False)
         # ``fn`` pushed saved-tensor hooks of its own (``with save_on_cpu(): ...``): they hide
@@ -236,7 +225,7 @@ class _Recorder(TorchFunctionMode):
                 result = func(*args, **kwargs)
         finally:
             self._current = None
-        call.outputs = _tensors(result)
+        call.outputs = _tensors_in(result)
         if call.outputs or call.saved:
             self.calls.append(call)
         return result
@@ -323,7 +312,7 @@ def saved_tensors_report(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> S
     with _Recorder() as recorder:
         result = fn(*args, **kwargs)
     report = _report(
-        recorder, _tensors(args) + _tensors(kwargs), _parameters_of(fn), _tensors(result)
+        recorder, _tensors_in(args) + _tensors_in(kwargs), _parameters_of(fn), _tensors_in(result)
     )
     del recorder, result
     return report
@@ -439,7 +428,7 @@ def trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> GraphTrace
         )
         for t in order
     }
-    report = _report(recorder, list(inputs.values()), [], _tensors(returned))
+    report = _report(recorder, list(inputs.values()), [], _tensors_in(returned))
     return GraphTrace(tensors, tuple(ops), report)
 
 

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _module_globals
 
-from snippets.validate import shape_str
+from snippets.validate import _tensors_in, shape_str
 
 __all__ = [
     "HOOK_KINDS",
@@ -618,23 +618,13 @@ class HookEvent(NamedTuple):
 def _loss_of(output: Any) -> torch.Tensor:
     """The sum of every floating-point tensor in ``output`` (a tensor, or tuples, lists and
     dicts of them), or a TypeError when it holds none that requires grad."""
-    found = [t for t in _flat(output) if t.is_floating_point() and t.requires_grad]
+    found = [t for t in _tensors_in(output) if t.is_floating_point() and t.requires_grad]
     if not found:
         raise TypeError(
             f"model(x) returned {_structure(output)}, with no floating-point tensor that "
             "requires grad: there is no backward pass whose hooks could be recorded"
         )
     return sum(t.sum() for t in found)
-
-
-def _flat(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [t for v in value for t in _flat(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _flat(v)]
-    return []
 
 
 def record_hook_order(

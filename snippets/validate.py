@@ -15,7 +15,8 @@ IndexError: dim=2 is out of range for input of shape (2, 3): valid dims are -2..
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import torch
 
@@ -188,3 +189,19 @@ def check_index_values(
         f"{name} holds {value} at position {position}, but {tensor_name}.shape[{dim}] is "
         f"{size}{shown}: along dim {dim} the valid indices are {valid}"
     )
+
+
+def _tensors_in(value: Any) -> list[torch.Tensor]:
+    """The tensors in ``value``: a tensor, or lists / tuples / dicts of them, nested (what a
+    module or a function returns). Package-internal: hooks and autograd read outputs with it.
+
+    >>> [t.tolist() for t in _tensors_in({"a": torch.tensor([1]), "b": (torch.tensor([2]), 3)})]
+    [[1], [2]]
+    """
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors_in(v)]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in _tensors_in(v)]
+    return []

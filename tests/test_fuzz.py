@@ -84,16 +84,6 @@ def test_every_public_helper_is_fuzzed_or_excluded_with_a_reason():
 # --- one call, judged -------------------------------------------------------------------------
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _tensors(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _tensors(v)]
-    return []
-
-
 def _copy(value: Any) -> Any:
     """A copy for the oracle, so that a helper that works in place cannot change its input."""
     if isinstance(value, torch.Tensor):
@@ -143,7 +133,7 @@ def _same(got: Any, expected: Any, *, meta: bool) -> None:
 
 def judge(spec: Spec, name: str, args: list[Any], kwargs: dict[str, Any], slots: list[str]) -> str:
     """'correct', 'clean error', or a sentence saying what went wrong."""
-    tensors = _tensors([args, kwargs])
+    tensors = validate._tensors_in([args, kwargs])
     meta = spec.materialise and bool(tensors) and all(t.device.type == "meta" for t in tensors)
     o_args, o_kwargs = (_copy(args), _copy(kwargs)) if spec.copy_for_oracle else (args, kwargs)
     if meta:
