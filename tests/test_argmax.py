@@ -280,7 +280,7 @@ def seed_example_3(x: torch.Tensor):
 
 
 @pytest.mark.parametrize("w", [5, 6])
-def test_pin_seed_example_3_adds_an_axis_of_five_copies(w):
+def test_pytorch_seed_example_3_adds_an_axis_of_five_copies(w):
     x = example(torch.randn(2, 3, 4, w, generator=torch.Generator().manual_seed(0)))
     parts, full_indices, max_values = seed_example_3(x)
     # the "5" is a hard-coded copy count, not the width: with w=6 the extra axis is still 5
@@ -297,7 +297,7 @@ def test_pin_seed_example_3_adds_an_axis_of_five_copies(w):
     assert torch.equal(full_indices[..., 0, :], argmax_coordinates(x, 1))
 
 
-def test_pin_meshgrid_returns_stride_zero_views_and_repeat_copies():
+def test_pytorch_meshgrid_returns_stride_zero_views_and_repeat_copies():
     a, b = example(torch.arange(3)), example(torch.arange(4))
     grid_a, grid_b = torch.meshgrid(a, b, indexing="ij")
     assert grid_a.stride() == (1, 0) and grid_b.stride() == (0, 1)
@@ -309,7 +309,7 @@ def test_pin_meshgrid_returns_stride_zero_views_and_repeat_copies():
 # --- what PyTorch does (pinned: the chapter relies on it) ---------------------------------
 
 
-def test_pin_ties_go_to_the_first_index():
+def test_pytorch_ties_go_to_the_first_index():
     t = example([3, 7, 7, 1])
     assert int(t.argmax()) == 1
     assert int(t.max(0).indices) == 1
@@ -321,7 +321,7 @@ def test_pin_ties_go_to_the_first_index():
 
 
 @pytest.mark.parametrize("n", [1000, 100_000])
-def test_pin_ties_first_index_in_long_rows_too(n):
+def test_pytorch_ties_first_index_in_long_rows_too(n):
     # long rows use vectorised (CPU) and block-parallel (CUDA) kernels
     x = torch.zeros(3, n)
     x[:, [n // 10, n // 2, n - 1]] = 1.0
@@ -332,7 +332,7 @@ def test_pin_ties_first_index_in_long_rows_too(n):
     assert x.t().argmax(dim=0).tolist() == [n // 10] * 3
 
 
-def test_pin_nan_beats_inf_and_the_first_nan_wins():
+def test_pytorch_nan_beats_inf_and_the_first_nan_wins():
     x = example([1.0, NAN, INF, NAN, 3.0])
     assert int(x.argmax()) == 1
     assert int(x.argmin()) == 1  # NaN "wins" argmin as well
@@ -351,7 +351,7 @@ def test_pin_nan_beats_inf_and_the_first_nan_wins():
     assert int(example([NAN, NAN]).nan_to_num(nan=-INF).argmax()) == 0
 
 
-def test_pin_argmax_without_dim_is_a_flat_index():
+def test_pytorch_argmax_without_dim_is_a_flat_index():
     x = example([[3, 8, 1], [9, 2, 5]])
     assert int(x.argmax()) == 3  # 9 is x.flatten()[3]
     assert x.argmax().shape == ()
@@ -359,7 +359,7 @@ def test_pin_argmax_without_dim_is_a_flat_index():
     assert torch.equal(torch.take_along_dim(x, x.argmax()), example([9]))
 
 
-def test_pin_max_with_and_without_dim():
+def test_pytorch_max_with_and_without_dim():
     x = example([[3, 8, 1], [9, 2, 5]])
     out = torch.max(x, 1)
     assert type(out).__module__ == "torch.return_types" and type(out).__name__ == "max"
@@ -373,7 +373,7 @@ def test_pin_max_with_and_without_dim():
     )
 
 
-def test_pin_unravel_index_does_not_check_the_range():
+def test_pytorch_unravel_index_does_not_check_the_range():
     # the docs say indices must lie in [0, prod(shape) - 1]; out-of-range values wrap around
     assert [int(t) for t in torch.unravel_index(example(24), (2, 3, 4))] == [0, 0, 0]
     assert [int(t) for t in torch.unravel_index(example(-1), (2, 3, 4))] == [1, 2, 3]
@@ -421,23 +421,23 @@ def test_pin_unravel_index_does_not_check_the_range():
         ),
     ],
 )
-def test_pin_pytorch_error_messages(call, error, message):
+def test_pytorch_pytorch_error_messages(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
 
 
-def test_pin_bool_argmax_is_refused_on_the_cpu():
+def test_pytorch_bool_argmax_is_refused_on_the_cpu():
     # the message comes from the CPU kernel (CUDA's kernel words it differently), so the
     # chapter shows the helper's message instead
     with pytest.raises(RuntimeError, match=re.escape("argmax(): does not support bool input")):
         torch.tensor([True, False]).argmax()
 
 
-def test_pin_there_is_no_nanargmax():
+def test_pytorch_there_is_no_nanargmax():
     assert not hasattr(torch, "nanargmax") and not hasattr(torch.Tensor, "nanargmax")
 
 
-def test_pin_empty_rows_away_from_dim_are_fine():
+def test_pytorch_empty_rows_away_from_dim_are_fine():
     assert example(torch.zeros(0, 3)).argmax(1).shape == (0,)
 
 
@@ -541,7 +541,7 @@ def test_storage_nbytes_counts_meta_tensors_like_real_ones():
 # --- several dims, tied maxima, integer division (chapter 3, argmax-several-dims) ------------
 
 
-def test_pin_argmax_and_max_take_one_dim_amax_and_amin_a_tuple():
+def test_pytorch_argmax_and_max_take_one_dim_amax_and_amin_a_tuple():
     # Seen on 2.13.0 (CPU): a tuple of dims is a TypeError for argmax and max(dim), a reduction
     # over all of them for amax and amin.
     x = torch.tensor([[[1, 5], [2, 0]], [[4, 4], [9, 3]]], device=DEVICE)

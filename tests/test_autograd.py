@@ -234,7 +234,7 @@ def test_report_removes_its_hooks_when_fn_raises():
     assert y.grad_fn._saved_self.tolist() == [3.0, 4.0]
 
 
-def test_pin_dropout_saves_a_device_specific_mask():
+def test_pytorch_dropout_saves_a_device_specific_mask():
     x = example_ones(4, 3).requires_grad_()
     report = saved_tensors_report(nn.Dropout(0.5), x)
     # the CPU multiplies by a float noise tensor; CUDA's fused kernel keeps a bool mask
@@ -447,7 +447,7 @@ def test_evaluating_with_inference_mode_makes_inference_tensors():
 # --- PyTorch behaviours the chapter relies on (pinned) ---------------------------------------------
 
 
-def test_pin_factory_tensor_with_requires_grad_inside_no_grad_requires_grad():
+def test_pytorch_factory_tensor_with_requires_grad_inside_no_grad_requires_grad():
     with torch.no_grad():
         a = torch.zeros(3, device=DEVICE, requires_grad=True)
         b = a * 2  # an op result: not recorded
@@ -456,7 +456,7 @@ def test_pin_factory_tensor_with_requires_grad_inside_no_grad_requires_grad():
     assert (a * 2).requires_grad  # outside no_grad, a is an ordinary leaf
 
 
-def test_pin_inference_mode_factory_with_requires_grad_is_an_inference_tensor_that_requires_grad():
+def test_pytorch_inference_mode_factory_with_requires_grad_is_an_inference_tensor_that_requires_grad():
     with torch.inference_mode():
         a = torch.zeros(3, device=DEVICE, requires_grad=True)
         b = a * 2
@@ -464,7 +464,7 @@ def test_pin_inference_mode_factory_with_requires_grad_is_an_inference_tensor_th
     assert not b.requires_grad and b.is_inference()
 
 
-def test_pin_enable_grad_works_inside_no_grad_but_not_inside_inference_mode():
+def test_pytorch_enable_grad_works_inside_no_grad_but_not_inside_inference_mode():
     w = example([1.0]).requires_grad_()
     with torch.no_grad(), torch.enable_grad():
         assert (w * 2).requires_grad
@@ -474,7 +474,7 @@ def test_pin_enable_grad_works_inside_no_grad_but_not_inside_inference_mode():
     assert not out.requires_grad and out.is_inference()  # ... inference mode wins
 
 
-def test_pin_decorator_forms_and_set_grad_enabled():
+def test_pytorch_decorator_forms_and_set_grad_enabled():
     w = example([1.0]).requires_grad_()
 
     @torch.no_grad()
@@ -509,7 +509,7 @@ INFERENCE_INPLACE = (
 )
 
 
-def test_pin_inference_tensor_error_messages():
+def test_pytorch_inference_tensor_error_messages():
     w = example([1.0, 2.0]).requires_grad_()
     with torch.inference_mode():
         t = example([3.0, 4.0]) * 1
@@ -538,7 +538,7 @@ def test_pin_inference_tensor_error_messages():
     assert t.tolist() == [5.0, 6.0]
 
 
-def test_pin_other_error_messages_of_the_chapter():
+def test_pytorch_other_error_messages_of_the_chapter():
     w = example([1.0, 2.0]).requires_grad_()
     with torch.no_grad():
         out = (w * 2).sum()
@@ -564,7 +564,7 @@ def test_pin_other_error_messages_of_the_chapter():
         view.mul_(2)
 
 
-def test_pin_no_grad_still_bumps_the_version_counter():
+def test_pytorch_no_grad_still_bumps_the_version_counter():
     x = example([1.0, 2.0]).requires_grad_()
     w = example([3.0, 4.0]).requires_grad_()
     y = x * w  # saves w (for dx) and x (for dw)
@@ -580,7 +580,7 @@ def test_pin_no_grad_still_bumps_the_version_counter():
     )
 
 
-def test_pin_grad_mode_is_thread_local():
+def test_pytorch_grad_mode_is_thread_local():
     seen = {}
 
     def worker():
@@ -594,7 +594,7 @@ def test_pin_grad_mode_is_thread_local():
 
 
 @pytest.mark.parametrize("optimizer", [torch.optim.SGD, torch.optim.Adam])
-def test_pin_optimizer_step_updates_leaves_in_place_without_recording(optimizer):
+def test_pytorch_optimizer_step_updates_leaves_in_place_without_recording(optimizer):
     p = nn.Parameter(example([1.0, 2.0]))
     opt = optimizer([p], lr=0.1)
     (p * p).sum().backward()
@@ -603,7 +603,7 @@ def test_pin_optimizer_step_updates_leaves_in_place_without_recording(optimizer)
     assert p.is_leaf and p.grad_fn is None and not torch.equal(p.detach(), before)
 
 
-def test_pin_in_place_update_without_no_grad_gives_a_parameter_grad_history():
+def test_pytorch_in_place_update_without_no_grad_gives_a_parameter_grad_history():
     ema = nn.Parameter(example([1.0, 1.0]), requires_grad=False)
     p = nn.Parameter(example([3.0, 5.0]))
     ema.mul_(0.5).add_(p, alpha=0.5)  # silently recorded: p requires grad
@@ -611,7 +611,7 @@ def test_pin_in_place_update_without_no_grad_gives_a_parameter_grad_history():
     assert type(ema.grad_fn).__name__ == "AddBackward0"
 
 
-def test_pin_no_grad_leaves_dropout_and_batch_norm_in_training_mode():
+def test_pytorch_no_grad_leaves_dropout_and_batch_norm_in_training_mode():
     torch.manual_seed(0)
     x = example(torch.arange(1.0, 1001.0))
     drop = nn.Dropout(0.5)
@@ -634,7 +634,7 @@ def test_pin_no_grad_leaves_dropout_and_batch_norm_in_training_mode():
     assert int(bn.num_batches_tracked) == 1
 
 
-def test_pin_requires_grad_of_results():
+def test_pytorch_requires_grad_of_results():
     w = example([1.0, -2.0]).requires_grad_()
     assert (w * 2).requires_grad and not w.argmax().requires_grad  # integer result
     assert not (w > 0).requires_grad
@@ -805,7 +805,7 @@ def test_forward_ad_dual_tensors_under_each_switch(switch, has_tangent):
 
 
 @pytest.mark.parametrize("switch", [torch.enable_grad, torch.no_grad, torch.inference_mode])
-def test_pin_func_jvp_computes_the_derivative_even_under_inference_mode(switch):
+def test_pytorch_func_jvp_computes_the_derivative_even_under_inference_mode(switch):
     # Seen on 2.13.0 (CPU): torch.func.jvp returns the derivative under inference_mode,
     # where forward_ad's dual tensors come out with no tangent (the test above), and its
     # results are not inference tensors. Chapter 5 (nograd-forward-ad) says so.

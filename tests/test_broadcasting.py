@@ -591,7 +591,7 @@ def test_masks_name_a_bad_device(device, error, message):
 # --- loss shapes and batched matrix-vector products (chapter 4, bcast-losses, bcast-matvec) ---
 
 
-def test_pin_binary_losses_refuse_other_shapes_and_integer_targets():
+def test_pytorch_binary_losses_refuse_other_shapes_and_integer_targets():
     # Seen on 2.13.0 (CPU): BCELoss's shape check is a ValueError whose message says
     # "deprecated"; neither binary loss broadcasts, unlike mse_loss, which only warns.
     logits, labels = torch.tensor([[0.5], [-1.0], [2.0]]), torch.tensor([1, 0, 1])

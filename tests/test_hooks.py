@@ -544,7 +544,7 @@ def test_references_agree_with_plain_hooks(case):
 # --- PyTorch behaviours the chapter relies on (pin the surprise) ------------------------------
 
 
-def test_pin_forward_pre_hook_result_is_wrapped_in_a_tuple():
+def test_pytorch_forward_pre_hook_result_is_wrapped_in_a_tuple():
     model, x = tiny_model(), x_()
     h = model.fc1.register_forward_pre_hook(lambda m, args: args[0] * 0)  # not a tuple
     try:
@@ -554,7 +554,7 @@ def test_pin_forward_pre_hook_result_is_wrapped_in_a_tuple():
     assert torch.allclose(y, model.fc2(model.act(model.fc1.bias.expand(2, 3))))
 
 
-def test_pin_a_forward_hook_returning_the_wrong_shape_fails_downstream_without_naming_the_hook():
+def test_pytorch_a_forward_hook_returning_the_wrong_shape_fails_downstream_without_naming_the_hook():
     model, x = tiny_model(), x_()
     h = model.fc1.register_forward_hook(lambda m, a, out: out[:, :2])
     try:
@@ -566,7 +566,7 @@ def test_pin_a_forward_hook_returning_the_wrong_shape_fails_downstream_without_n
         h.remove()
 
 
-def test_pin_full_backward_hook_returning_a_bare_tensor_is_read_as_a_sequence():
+def test_pytorch_full_backward_hook_returning_a_bare_tensor_is_read_as_a_sequence():
     model, x = tiny_model(), x_().requires_grad_()
     h = model.fc2.register_full_backward_hook(lambda m, gi, go: gi[0] * 2)  # should be (…,)
     try:
@@ -581,7 +581,7 @@ def test_pin_full_backward_hook_returning_a_bare_tensor_is_read_as_a_sequence():
         h.remove()
 
 
-def test_pin_full_backward_hook_changing_a_shape():
+def test_pytorch_full_backward_hook_changing_a_shape():
     model, x = tiny_model(), x_().requires_grad_()
     h = model.fc2.register_full_backward_hook(lambda m, gi, go: (gi[0][:, :2],))
     try:
@@ -593,7 +593,7 @@ def test_pin_full_backward_hook_changing_a_shape():
         h.remove()
 
 
-def test_pin_full_backward_hook_fires_early_with_a_warning_when_no_input_requires_grad():
+def test_pytorch_full_backward_hook_fires_early_with_a_warning_when_no_input_requires_grad():
     model, x = tiny_model(), x_()  # x does not require grad
     order, seen = [], []
 
@@ -621,7 +621,7 @@ def test_pin_full_backward_hook_fires_early_with_a_warning_when_no_input_require
     )
 
 
-def test_pin_grad_input_of_a_linear_is_the_gradient_of_its_input_only():
+def test_pytorch_grad_input_of_a_linear_is_the_gradient_of_its_input_only():
     model, x = tiny_model(), x_().requires_grad_()
     got = {}
     h = model.fc1.register_full_backward_hook(lambda m, gi, go: got.update(gi=gi, go=go))
@@ -633,7 +633,7 @@ def test_pin_grad_input_of_a_linear_is_the_gradient_of_its_input_only():
     assert got["gi"][0].shape == x.shape and got["go"][0].shape == (2, 3)
 
 
-def test_pin_full_backward_hook_and_an_in_place_op_on_the_output():
+def test_pytorch_full_backward_hook_and_an_in_place_op_on_the_output():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(inplace=True)).to(DEVICE)
     h = model[0].register_full_backward_hook(lambda m, gi, go: None)
@@ -647,7 +647,7 @@ def test_pin_full_backward_hook_and_an_in_place_op_on_the_output():
         h.remove()
 
 
-def test_pin_in_place_edit_of_a_saved_output_breaks_backward():
+def test_pytorch_in_place_edit_of_a_saved_output_breaks_backward():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2)).to(DEVICE)
 
@@ -665,7 +665,7 @@ def test_pin_in_place_edit_of_a_saved_output_breaks_backward():
         h.remove()
 
 
-def test_pin_an_in_place_edit_of_a_linear_output_is_allowed_and_seen_downstream():
+def test_pytorch_an_in_place_edit_of_a_linear_output_is_allowed_and_seen_downstream():
     model, x = tiny_model(), x_()
 
     def zero(m, a, out):
@@ -680,7 +680,7 @@ def test_pin_an_in_place_edit_of_a_linear_output_is_allowed_and_seen_downstream(
     assert torch.allclose(y, model.fc2(torch.zeros(2, 3, device=DEVICE)))
 
 
-def test_pin_tensor_hook_result_is_what_reaches_grad():
+def test_pytorch_tensor_hook_result_is_what_reaches_grad():
     w = torch.tensor([1.0, 2.0], device=DEVICE, requires_grad=True)
     h = w.register_hook(lambda g: g * 10)
     (w * w).sum().backward()
@@ -698,7 +698,7 @@ def test_pin_tensor_hook_result_is_what_reaches_grad():
         z.sum().backward()
 
 
-def test_pin_hooks_survive_an_exception_in_forward():
+def test_pytorch_hooks_survive_an_exception_in_forward():
     model = tiny_model()
 
     def boom(m, a, out):
@@ -713,7 +713,7 @@ def test_pin_hooks_survive_an_exception_in_forward():
     assert total(model) == 0
 
 
-def test_pin_calling_forward_directly_skips_hooks_and_no_grad_does_not():
+def test_pytorch_calling_forward_directly_skips_hooks_and_no_grad_does_not():
     model, x = tiny_model(), x_()
     calls = []
     h = model.fc1.register_forward_hook(lambda m, a, out: calls.append(out.requires_grad))
@@ -728,7 +728,7 @@ def test_pin_calling_forward_directly_skips_hooks_and_no_grad_does_not():
     assert calls == [True, False]
 
 
-def test_pin_global_hooks_fire_for_every_module_global_first():
+def test_pytorch_global_hooks_fire_for_every_module_global_first():
     model, x = tiny_model(), x_()
     order = []
     g = nn.modules.module.register_module_forward_hook(
@@ -749,7 +749,7 @@ def test_pin_global_hooks_fire_for_every_module_global_first():
     ]
 
 
-def test_pin_deepcopy_copies_hooks_and_remove_does_not_reach_the_copy():
+def test_pytorch_deepcopy_copies_hooks_and_remove_does_not_reach_the_copy():
     model, x = tiny_model(), x_()
     calls = []
     h = model.fc1.register_forward_hook(lambda m, a, out: calls.append(1))
@@ -760,7 +760,7 @@ def test_pin_deepcopy_copies_hooks_and_remove_does_not_reach_the_copy():
     assert hook_counts(twin)["forward"] == 1
 
 
-def test_pin_a_never_removed_hook_keeps_what_its_closure_holds_alive():
+def test_pytorch_a_never_removed_hook_keeps_what_its_closure_holds_alive():
     model, x = tiny_model(), x_()
 
     def keep_outputs(module):
@@ -779,19 +779,19 @@ def test_pin_a_never_removed_hook_keeps_what_its_closure_holds_alive():
     assert ref() is None
 
 
-def test_pin_get_submodule_error_does_not_list_names():
+def test_pytorch_get_submodule_error_does_not_list_names():
     with pytest.raises(AttributeError, match="Sequential has no attribute `fc3`"):
         tiny_model().get_submodule("fc3")
 
 
-def test_pin_torch_has_no_nethook():
+def test_pytorch_torch_has_no_nethook():
     import importlib.util
 
     assert not hasattr(torch, "nethook") and not hasattr(torch.nn, "nethook")
     assert importlib.util.find_spec("torch.nethook") is None
 
 
-def test_pin_a_module_remembers_its_backward_hook_kind_after_remove():
+def test_pytorch_a_module_remembers_its_backward_hook_kind_after_remove():
     for first, second in [
         ("register_full_backward_hook", "register_backward_hook"),
         ("register_backward_hook", "register_full_backward_hook"),
@@ -805,7 +805,7 @@ def test_pin_a_module_remembers_its_backward_hook_kind_after_remove():
             getattr(copy.deepcopy(lin), second)(lambda m, gi, go: None)
 
 
-def test_pin_old_backward_hook_on_linear_reports_the_inputs_of_addmm():
+def test_pytorch_old_backward_hook_on_linear_reports_the_inputs_of_addmm():
     lin = nn.Linear(4, 3).to(DEVICE)
     got = {}
     x = x_().requires_grad_()
@@ -820,7 +820,7 @@ def test_pin_old_backward_hook_on_linear_reports_the_inputs_of_addmm():
     assert [type(w.message).__name__ for w in caught] == ["FutureWarning"]
 
 
-def test_pin_pre_hook_with_kwargs_and_prepend():
+def test_pytorch_pre_hook_with_kwargs_and_prepend():
     class Scale(nn.Module):
         def forward(self, x, scale=1.0):
             return x * scale
@@ -843,7 +843,7 @@ def test_pin_pre_hook_with_kwargs_and_prepend():
     assert order == ["first", "A", "B"]
 
 
-def test_pin_a_wrong_shape_from_the_last_layers_hook_is_not_an_error_at_all():
+def test_pytorch_a_wrong_shape_from_the_last_layers_hook_is_not_an_error_at_all():
     model, x = tiny_model(), x_()
     h = model.fc2.register_forward_hook(lambda m, a, out: out[:, :1])
     try:
@@ -852,14 +852,14 @@ def test_pin_a_wrong_shape_from_the_last_layers_hook_is_not_an_error_at_all():
         h.remove()
 
 
-def test_pin_tensor_hook_may_not_change_the_dtype():
+def test_pytorch_tensor_hook_may_not_change_the_dtype():
     z = torch.ones(2, device=DEVICE, requires_grad=True) * 1
     z.register_hook(lambda g: g.double())
     with pytest.raises(RuntimeError, match="hook '<lambda>' has changed the type of value"):
         z.sum().backward()
 
 
-def test_pin_backward_hooks_fire_only_when_backward_reaches_the_module():
+def test_pytorch_backward_hooks_fire_only_when_backward_reaches_the_module():
     model, x = tiny_model(), x_()
     fired = []
     h = model.fc2.register_full_backward_hook(lambda m, gi, go: fired.append("fc2"))
@@ -872,7 +872,7 @@ def test_pin_backward_hooks_fire_only_when_backward_reaches_the_module():
         h.remove()
 
 
-def test_pin_cloning_in_the_hooked_modules_forward_hook_does_not_avoid_the_view_error():
+def test_pytorch_cloning_in_the_hooked_modules_forward_hook_does_not_avoid_the_view_error():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(inplace=True)).to(DEVICE)
     x = x_().requires_grad_()

@@ -436,7 +436,7 @@ def test_check_class_indices_errors_name_the_argument():
         check_class_indices(torch.tensor([-1]), 3)
 
 
-def test_pin_cpu_messages_of_the_usual_device_side_assert_causes():
+def test_pytorch_cpu_messages_of_the_usual_device_side_assert_causes():
     # Seen on 2.13.0 (CPU): the messages chapter 1 shows for a label >= the number of
     # classes and a token id >= the vocabulary size; neither names the size, the embedding's
     # names neither the value nor the position. int32 targets are refused by cross_entropy.
