@@ -5,8 +5,9 @@ release it runs on and whether that release is in the version matrix (``make mat
 the cells of this chapter that print something else there. The matrix's results ship inside
 this package (``snippets/matrix_data.py``, generated), so a Colab reader gets them too.
 
-The line starts with "This notebook runs on PyTorch"; ``make matrix`` masks that line when it
-compares the notebooks on other releases (the line differs there by design).
+The line starts with "This notebook runs on PyTorch"; the book's nbval sanitize file masks that
+one line in every comparison (the version matrix and the CUDA leg run other releases than the
+pin, where it differs by design); the doctests below check its wording.
 
 >>> print(about_pytorch("01-gather", version="2.13.0+cpu", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.13.0: the release the book's stored outputs were made and verified with.

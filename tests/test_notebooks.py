@@ -100,6 +100,8 @@ def test_setup_cells(path):
     imports = text(cells[2])
     assert re.search(r"^from snippets(\.\w+)? import", imports, re.MULTILINE)
     assert re.search(r"^setup\(\)", imports, re.MULTILINE), "the import cell calls setup()"
+    # The reader learns which PyTorch the chapter runs on and what the version matrix found there.
+    assert f'which_pytorch("{path.stem}")' in imports, "the import cell calls which_pytorch"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

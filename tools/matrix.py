@@ -43,6 +43,9 @@ PUBLISHED = ROOT / "book" / "verified" / "matrix.json"
 SUMMARY = ROOT / "snippets" / "matrix_data.py"
 REQUIREMENTS = ROOT / "requirements.txt"
 PIN_TESTS = "tests/test_pytorch_releases.py"
+# The book's own sanitize file: the device suffix, and the release line of snippets.versions
+# (the first line of each chapter, which names the release it runs on).
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 SCHEMA = 1
 
 # THE list of releases the matrix checks, besides the pin (read from requirements.txt).
@@ -51,13 +54,6 @@ SCHEMA = 1
 OTHER_RELEASES = ("2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.14.1")
 # What nbval and the pin tests need besides torch, at the versions requirements.txt pins.
 NEEDED = ("numpy", "ipykernel", "nbclient", "nbformat", "nbval", "pytest", "hypothesis")
-# The first cell of a chapter may print the release it runs on (snippets.versions); in the
-# matrix that line differs by design, so it is masked there (and only there).
-VERSION_LINE_SANITIZE = """
-[matrix-release-line]
-regex: This notebook runs on PyTorch [^\\n]*
-replace: This notebook runs on PyTorch (the release line of snippets.versions)
-"""
 
 
 def pinned() -> dict[str, str]:
@@ -136,14 +132,6 @@ def ensure_venv(release: str) -> tuple[Path | None, str]:
     return python, ""
 
 
-def sanitize_file(folder: Path) -> Path:
-    """The book's sanitize file plus the release-line rule (written under ``folder``)."""
-    path = folder / "nbval_sanitize.cfg"
-    book = (ROOT / "tests" / "nbval_sanitize.cfg").read_text(encoding="utf-8")
-    path.write_text(book.rstrip("\n") + "\n" + VERSION_LINE_SANITIZE, encoding="utf-8")
-    return path
-
-
 def run_release(release: str, python: Path) -> dict[str, Any]:
     folder = MATRIX_DIR / release
     result_path = folder / "result.json"
@@ -162,7 +150,7 @@ def run_release(release: str, python: Path) -> dict[str, Any]:
         "pytest",
         "-p",
         "tools.matrix_plugin",
-        f"--nbval-sanitize-with={sanitize_file(folder)}",
+        f"--nbval-sanitize-with={SANITIZE}",
         "-vv",  # whole diffs, not "Full output truncated"
         "-m",
         "not site",
