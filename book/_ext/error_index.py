@@ -532,6 +532,9 @@ class ErrorIndex(SphinxDirective):
             head += nodes.Text(" (")
             head += nodes.literal(modules, modules)
             head += nodes.Text(")")
+        elif entry.ename == "AssertionError" and set(entry.ops) == {"assert"}:
+            # A check the chapter writes itself (`assert ...`), not a PyTorch message.
+            head += nodes.inline("", "your assert", classes=["error-source", "error-source-helper"])
         else:
             head += nodes.inline("", "PyTorch", classes=["error-source", "error-source-torch"])
         box += head
