@@ -15,6 +15,8 @@ This notebook runs on PyTorch 2.13.0: the release the book's stored outputs were
 This notebook runs on PyTorch 2.9.1: in the book's version matrix, 2 of this chapter's 42 code cells print something else there ([14], [21]; see the page "Verified on").
 >>> print(about_pytorch("01-gather", version="2.14.1+cu128", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.14.1: in the book's version matrix, every cell of this chapter prints what the book shows.
+>>> print(about_pytorch("09-new", version="2.9.1", matrix=_SAMPLE))
+This notebook runs on PyTorch 2.9.1: in the book's version matrix, but this chapter was not part of its last run; its outputs may differ from the book's.
 >>> print(about_pytorch("01-gather", version="2.6.0", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.6.0: not in the book's version matrix (2.9.1, 2.13.0, 2.14.1); its outputs may differ from the book's.
 """
@@ -91,8 +93,11 @@ def about_pytorch(
         )
     chapters = ran[release]["chapters"]
     if chapter not in chapters:
-        known = ", ".join(sorted(chapters))
-        raise ValueError(f"chapter {chapter!r} is not in the version matrix (chapters: {known})")
+        # A chapter newer than the last matrix run: say so, never stop the reader's notebook.
+        return (
+            f"{start}: in the book's version matrix, but this chapter was not part of its last "
+            "run; its outputs may differ from the book's."
+        )
     entry = chapters[chapter]
     if not entry["differ"]:
         return f"{start}: in the book's version matrix, every cell of this chapter prints what the book shows."

@@ -808,7 +808,9 @@ def test_forward_ad_dual_tensors_under_each_switch(switch, has_tangent):
 def test_pytorch_func_jvp_computes_the_derivative_even_under_inference_mode(switch):
     # Seen on 2.13.0 (CPU): torch.func.jvp returns the derivative under inference_mode,
     # where forward_ad's dual tensors come out with no tangent (the test above), and its
-    # results are not inference tensors. Chapter 5 (nograd-forward-ad) says so.
+    # results are not inference tensors. The version matrix shows the release dependence
+    # (chapter 5's cell prints 2.0 on 2.12.1 and 2.13.0, 0.0 on 2.9.1, 2.10.0, 2.11.0 and
+    # 2.14.1): chapter 5 (nograd-forward-ad) says so; an upgrade of the pin fails here.
     primal = torch.tensor([1.0, 2.0], device=DEVICE)
     tangent = torch.tensor([1.0, 0.0], device=DEVICE)
     with switch():

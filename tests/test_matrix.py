@@ -107,5 +107,6 @@ def test_versions_bad_input() -> None:
         versions.about_pytorch(1)
     with pytest.raises(ValueError, match="cannot read a release from 'abc'"):
         versions.about_pytorch("01-gather", version="abc")
-    with pytest.raises(ValueError, match="chapter '99-x' is not in the version matrix"):
-        versions.about_pytorch("99-x", version="2.9.1", matrix=versions._SAMPLE)
+    # A chapter newer than the matrix is told, not an error: the reader's notebook runs on.
+    line = versions.about_pytorch("99-x", version="2.9.1", matrix=versions._SAMPLE)
+    assert "this chapter was not part of its last run" in line
