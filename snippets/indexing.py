@@ -27,6 +27,7 @@ import operator
 import torch
 
 from snippets.validate import (
+    _check_leading_dims,
     check_dim,
     check_index_dtype,
     check_index_values,
@@ -218,11 +219,7 @@ def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     check_ndim(tokens, 2, name="tokens", what="(B, T)")
     check_same_device(tokens, logits, names=("tokens", "logits"))
     check_index_dtype(tokens, name="tokens", op="token_logprobs")
-    if tuple(tokens.shape) != tuple(logits.shape[:2]):
-        raise ValueError(
-            f"tokens has shape {shape_str(tokens.shape)} but logits has shape "
-            f"{shape_str(logits.shape)}: tokens must be (B, T) = {shape_str(logits.shape[:2])}"
-        )
+    _check_leading_dims(tokens, logits, names=("tokens", "logits"), what="(B, T)")
     # every token must be a vocabulary id; positions in the message are positions in `tokens`
     check_index_values(
         tokens, logits.size(2), dim=2, name="tokens", tensor_name="logits", shape=logits.shape

@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from snippets.validate import (
+    _check_leading_dims,
     check_dim,
     check_index_dtype,
     check_index_values,
@@ -100,11 +101,7 @@ def pick_channel(data: torch.Tensor, index_map: torch.Tensor) -> torch.Tensor:
     check_ndim(index_map, 2, name="index_map", what="(H, W)")
     check_same_device(index_map, data, names=("index_map", "data"))
     check_index_dtype(index_map, name="index_map", op="pick_channel")
-    if tuple(index_map.shape) != tuple(data.shape[:2]):
-        raise ValueError(
-            f"index_map has shape {shape_str(index_map.shape)} but data has shape "
-            f"{shape_str(data.shape)}: index_map must be (H, W) = {shape_str(data.shape[:2])}"
-        )
+    _check_leading_dims(index_map, data, names=("index_map", "data"), what="(H, W)")
     check_index_values(
         index_map, data.shape[2], dim=2, name="index_map", tensor_name="data", shape=data.shape
     )

@@ -205,3 +205,23 @@ def _tensors_in(value: Any) -> list[torch.Tensor]:
     if isinstance(value, Mapping):
         return [t for v in value.values() for t in _tensors_in(v)]
     return []
+
+
+def _check_leading_dims(
+    index: torch.Tensor, x: torch.Tensor, *, names: tuple[str, str], what: str
+) -> None:
+    """A ValueError unless ``index``'s shape is the leading dims of ``x``'s (an index per
+    position, picking along the dims after them); ``what`` names those dims, e.g. "(B, T)".
+    Package-internal: token_logprobs and pick_channel check their index with it.
+
+    >>> _check_leading_dims(torch.zeros(2, 3), torch.zeros(2, 4, 5), names=("tokens", "logits"), what="(B, T)")
+    Traceback (most recent call last):
+    ...
+    ValueError: tokens has shape (2, 3) but logits has shape (2, 4, 5): tokens must be (B, T) = (2, 4)
+    """
+    leading = x.shape[: index.dim()]
+    if tuple(index.shape) != tuple(leading):
+        raise ValueError(
+            f"{names[0]} has shape {shape_str(index.shape)} but {names[1]} has shape "
+            f"{shape_str(x.shape)}: {names[0]} must be {what} = {shape_str(leading)}"
+        )
