@@ -4,8 +4,8 @@ Per PyTorch release of the version matrix, the cells of each chapter that matche
 stored outputs, and the numbers of those that did not. Read by snippets.versions."""
 
 # fmt: off
-MATRIX = {'content_hash': 'sha256:4e10e5ccd9a5b931923711f73af21a00903b41b12f6536174de13ae1895548d0',
- 'date': '2026-11-30T07:22:48Z',
+MATRIX = {'content_hash': 'sha256:a28c97dd7f1f11336581616471956e6b3b41633dca01afdf3b28b41bfb1798f1',
+ 'date': '2026-11-30T07:37:13Z',
  'pin': '2.13.0',
  'releases': {'2.10.0': {'chapters': {'00-indexing': {'cells': 50, 'differ': [], 'matched': 50},
                                       '01-gather': {'cells': 48, 'differ': [], 'matched': 48},
