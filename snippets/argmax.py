@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-from snippets.validate import check_dim, check_tensor, shape_str
+from snippets.validate import check_bool, check_dim, check_tensor, shape_str
 
 __all__ = [
     "argmax_coordinates",
@@ -211,8 +211,7 @@ def max_along(x: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
             [9]])
     """
     d = _check_input(x, dim, "max_along")
-    if not isinstance(keepdim, bool):
-        raise TypeError(f"keepdim must be True or False, got {type(keepdim).__name__} {keepdim!r}")
+    check_bool(keepdim, "keepdim")
     if x.dim() == 0:
         return x.clone()
     values = x.gather(d, x.argmax(d, keepdim=True))

@@ -33,16 +33,10 @@ from snippets.validate import (
     shape_str,
 )
 
-__all__ = [
-    "check_scatter_args",
-    "checked_scatter_add",
-    "put_along_dim",
-    "segment_mean",
-    "segment_sum",
-]
+__all__ = ["checked_scatter_add", "put_along_dim", "segment_mean", "segment_sum"]
 
 
-def check_scatter_args(
+def _check_scatter_args(
     input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor, *, op: str = "scatter"
 ) -> int:
     """Validate the arguments of ``input.scatter(dim, index, src)`` (and of ``scatter_add``,
@@ -57,10 +51,10 @@ def check_scatter_args(
        written), and ``index.size(d) <= input.size(d)`` for every ``d != dim``;
     5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices).
 
-    >>> check_scatter_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long),
+    >>> _check_scatter_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long),
     ...                    torch.zeros(2, 5))
     1
-    >>> check_scatter_args(torch.zeros(2, 3), 1, torch.zeros(2, 2, dtype=torch.long),
+    >>> _check_scatter_args(torch.zeros(2, 3), 1, torch.zeros(2, 2, dtype=torch.long),
     ...                    torch.zeros(2, 1))
     Traceback (most recent call last):
     ...
@@ -120,7 +114,7 @@ def checked_scatter_add(
     ...
     IndexError: index holds 4 at position (1,), but input.shape[0] is 4 (shape (4,)): along dim 0 the valid indices are 0..3
     """
-    dim = check_scatter_args(input, dim, index, src, op="scatter_add")
+    dim = _check_scatter_args(input, dim, index, src, op="scatter_add")
     return input.scatter_add(dim, index, src)
 
 

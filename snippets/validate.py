@@ -20,17 +20,7 @@ from typing import Any
 
 import torch
 
-__all__ = [
-    "INDEX_DTYPES",
-    "check_dim",
-    "check_index_dtype",
-    "check_index_values",
-    "check_int",
-    "check_ndim",
-    "check_same_device",
-    "check_tensor",
-    "shape_str",
-]
+__all__ = []
 
 INDEX_DTYPES = (torch.int64, torch.int32)
 
@@ -60,6 +50,41 @@ def check_tensor(x: object, name: str) -> torch.Tensor:
     return x
 
 
+def is_int(value: object) -> bool:
+    """True for a Python int, False for a bool (which Python counts as an int) and the rest.
+
+    >>> is_int(3), is_int(True), is_int(3.0)
+    (True, False, False)
+    """
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_bool(value: object, name: str) -> bool:
+    """``value`` if it is True or False; otherwise a TypeError naming ``name``.
+
+    >>> check_bool(1, "keepdim")
+    Traceback (most recent call last):
+    ...
+    TypeError: keepdim must be True or False, got int 1
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_module(value: object, name: str) -> Any:
+    """``value`` if it is a ``torch.nn.Module``; otherwise a TypeError naming ``name``.
+
+    >>> check_module("fc1", "model")
+    Traceback (most recent call last):
+    ...
+    TypeError: model must be a torch.nn.Module, got str
+    """
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
 def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     """``value`` if it is an int (a bool is not) and at least ``minimum``; else a clear error.
 
@@ -72,7 +97,7 @@ def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     ...
     ValueError: rows must be an int >= 0, got -1
     """
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if minimum is not None:
         check_int(minimum, "minimum")

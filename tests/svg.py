@@ -1,7 +1,7 @@
 """Reading a figure back from its SVG: the tests check what the reader sees, not the objects
 that drew it. ``snippets.draw`` marks each cell ``data-tensor``/``data-coord`` and each arrow
 ``data-from``/``data-to``; the geometry (text boxes, arrow segments) is read from the SVG
-attributes and measured with ``snippets.draw.text_box``, the layout's own text-width model."""
+attributes and measured with ``snippets.draw.canvas.text_box``, the layout's own text-width model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 
-from snippets.draw import text_box
+from snippets.draw.canvas import text_box
 
 SVG = "{http://www.w3.org/2000/svg}"
 

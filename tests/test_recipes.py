@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from snippets import draw, reference
 from snippets.device import DEVICE
+from snippets.draw import canvas
 from snippets.recipes import answer_rank, cat_shape, pick_channel
 from tests.strategies import make_tensor
 from tests.svg import panels, parse, rects
@@ -163,7 +164,7 @@ def test_cat_figure_colours_each_output_cell_like_its_input(case):
     for c, r in out.items():
         k, *p = fig.cell("output", c).source
         assert r.get("fill") == rects(root, f"t{k}")[tuple(p)].get("fill")
-        assert fig.cell("output", c).text == draw.format_value(expected[c].item())
+        assert fig.cell("output", c).text == canvas.format_value(expected[c].item())
     assert len(panels(fig)) == 2
 
 

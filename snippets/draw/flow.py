@@ -19,7 +19,6 @@ from snippets.draw.canvas import (
     Link,
     Panel,
     bottom_edge,
-    grid_label_height,
     right_edge,
     text_width,
 )
@@ -152,4 +151,4 @@ def label_right(x: float, label: str) -> float:
     return x + text_width(label, TITLE_FONT)
 
 
-__all__ = ["flow_panel", "grid_label_height", "label_right", "palette_stroke"]
+__all__ = []
