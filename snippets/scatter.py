@@ -163,6 +163,13 @@ def segment_sum(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: i
     IndexError: segment_ids holds 3 at position (1,), but out.shape[0] is 3 (shape (3,)): along dim 0 the valid indices are 0..2
     """
     _check_segments(values, segment_ids, num_segments, "segment_sum")
+    return _segment_sum(values, segment_ids, num_segments)
+
+
+def _segment_sum(
+    values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int
+) -> torch.Tensor:
+    """``segment_sum`` for arguments ``_check_segments`` has checked."""
     out = values.new_zeros((num_segments, *values.shape[1:]))
     return out.index_add(0, segment_ids, values)
 
@@ -190,7 +197,7 @@ def segment_mean(
             f"values must be floating point for segment_mean, got "
             f"{str(values.dtype).removeprefix('torch.')} (use values.float())"
         )
-    sums = segment_sum(values, segment_ids, num_segments)
+    sums = _segment_sum(values, segment_ids, num_segments)
     counts = torch.zeros(num_segments, dtype=values.dtype, device=values.device)
     counts = counts.index_add(0, segment_ids, torch.ones_like(segment_ids, dtype=values.dtype))
     return sums / counts.clamp(min=1).reshape(-1, *([1] * (values.dim() - 1)))

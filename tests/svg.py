@@ -39,6 +39,37 @@ def rects(root: ET.Element, tensor: str) -> dict[tuple[int, ...], ET.Element]:
     }
 
 
+def arrow_paths(root: ET.Element) -> list[ET.Element]:
+    """The arrows of a figure: the paths that say which cell they join (``data-from``/``-to``)."""
+    return [p for p in root.iter(f"{SVG}path") if p.get("data-to")]
+
+
+def arrows(root: ET.Element, into: str | None = None) -> dict[tuple[int, ...], tuple[int, ...]]:
+    """``{target coordinate: source coordinate}`` of the arrows into the cells of the tensor
+    ``into`` (every arrow when None: then targets of different tensors must not collide)."""
+    return {
+        coord(p.get("data-to").split(":")[1]): coord(p.get("data-from").split(":")[1])
+        for p in arrow_paths(root)
+        if into is None or p.get("data-to").split(":")[0] == into
+    }
+
+
+def texts(root: ET.Element) -> list[str]:
+    """The words of every text element, in document order."""
+    return [t.text for t in root.iter(f"{SVG}text")]
+
+
+def smallest_font(panel: ET.Element) -> float:
+    """The smallest font size (SVG px) of the texts of ``panel``."""
+    return min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
+
+
+def shown_px(panel: ET.Element, column: int) -> float:
+    """The smallest font of ``panel`` in CSS px when shown in a column ``column`` px wide (a
+    panel wider than the column is scaled down to it)."""
+    return smallest_font(panel) * min(1.0, column / float(panel.get("width")))
+
+
 Box = tuple[float, float, float, float]
 
 

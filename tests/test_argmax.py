@@ -6,7 +6,6 @@ check, and what the Q&A recipe that the chapter replaces really produces.
 
 import itertools
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 import torch
@@ -26,7 +25,7 @@ from snippets.device import DEVICE, _example
 from snippets.draw import canvas
 from snippets.exercises import ExerciseFailed, check
 from tests.strategies import LAYOUTS, make_tensor, shapes
-from tests.svg import SVG, rects
+from tests.svg import arrow_paths, parse, rects
 
 DTYPES = (torch.float32, torch.float64, torch.float16, torch.int64, torch.int32, torch.int8)
 NAN, INF = float("nan"), float("inf")
@@ -459,7 +458,7 @@ def test_argmax_figure_draws_the_loop_reference(shape, seed, use_ints, data):
     x = torch.randint(0, 4, shape, generator=gen) if use_ints else torch.randn(shape, generator=gen)
     x = _example(x)
     fig = draw.argmax_along(x, dim)
-    root = ET.fromstring(fig.svg())
+    root = parse(fig)
     d = dim % x.dim()
     coords = reference.argmax_coordinates(x, dim).cpu()
     winners = {tuple(c) for c in coords.reshape(-1, x.dim()).tolist()}
@@ -468,11 +467,7 @@ def test_argmax_figure_draws_the_loop_reference(shape, seed, use_ints, data):
         fill = canvas.PALETTE[p[d] % len(canvas.PALETTE)][0] if p in winners else canvas.NEUTRAL[0]
         assert rect.get("fill") == fill
     # each argmax cell: an arrow from its winner, in the winner's colour; the value drawn
-    arrows = {
-        p.get("data-to"): (p.get("data-from"), p.get("stroke"))
-        for p in root.iter(f"{SVG}path")
-        if p.get("data-to")
-    }
+    arrows = {p.get("data-to"): (p.get("data-from"), p.get("stroke")) for p in arrow_paths(root)}
     argmax_rects = rects(root, "argmax")
     assert set(argmax_rects) == set(itertools.product(*(range(s) for s in coords.shape[:-1])))
     for q, rect in argmax_rects.items():

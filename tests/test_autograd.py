@@ -32,7 +32,7 @@ from snippets.device import DEVICE, _example
 from snippets.draw import canvas
 from snippets.exercises import ExerciseFailed, check
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG
+from tests.svg import SVG, arrow_paths, parse
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -305,7 +305,7 @@ def test_figure_marks_what_autograd_saved(n, x_grad, w_grad, grad_mode, seed):
     with torch.set_grad_enabled(grad_mode):
         fig = draw.autograd_graph(chapter_fn, x=x, w=w)
         real = chapter_fn(x, w)  # the same computation, to read autograd's own answer
-    root = ET.fromstring(fig.svg())
+    root = parse(fig)
     expected = {}  # tensor name -> grad_fn names that hold it, read from the real graph
     if real["y"].grad_fn is not None:
         node = real["y"].grad_fn
@@ -331,8 +331,7 @@ def test_figure_marks_what_autograd_saved(n, x_grad, w_grad, grad_mode, seed):
     assert boxes == {"mul#0": gf["y"], "relu#1": gf["z"], "sum#2": gf["loss"]}
     arrows = {
         (p.get("data-from").split(":")[0], p.get("data-to").split(":")[0])
-        for p in root.iter(f"{SVG}path")
-        if p.get("data-to")
+        for p in arrow_paths(root)
     }
     assert arrows == {
         ("x", "mul#0"),

@@ -28,7 +28,7 @@ from snippets.draw.broadcast import BROADCAST_OPS
 from snippets.exercises import ExerciseFailed, check
 from snippets.validate import shape_str
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG
+from tests.svg import SVG, texts
 
 # --- strategies -------------------------------------------------------------------------
 
@@ -521,7 +521,7 @@ def test_broadcast_figure_shows_the_loop_rule(a, b, op):
         assert _coords(rect.get("data-a")) == reference._broadcast_source(p, tuple(a.shape))
         assert _coords(rect.get("data-b")) == reference._broadcast_source(p, tuple(b.shape))
     # the aligned table is in the figure: a row per operand, labelled with its shape
-    words = [t.text for t in root.iter(f"{SVG}text")]
+    words = texts(root)
     assert f"a  {shape_str(a.shape)}" in words and f"b  {shape_str(b.shape)}" in words
     assert fig.svg() == draw.broadcast(a, b, op).svg()  # deterministic
 

@@ -17,7 +17,7 @@ from snippets.device import _example
 from snippets.draw import canvas
 from snippets.draw import hooks as draw_hooks
 from tests.strategies import gather_cases
-from tests.svg import SVG, coord, panels, parse, rects
+from tests.svg import SVG, arrows, panels, parse, rects, texts
 
 
 def reference_source(index: torch.Tensor, dim: int, p: tuple[int, ...]) -> tuple[int, ...]:
@@ -38,20 +38,16 @@ def test_gather_figure_shows_where_each_output_came_from(case):
     positions = list(itertools.product(*(range(s) for s in case.index.shape)))
     assert set(outputs) == set(positions) == set(index_cells)
     assert set(inputs) == set(itertools.product(*(range(s) for s in case.input.shape)))
-    arrows = {
-        coord(p.get("data-to").split(":")[1]): coord(p.get("data-from").split(":")[1])
-        for p in root.iter(f"{SVG}path")
-        if p.get("data-to")
-    }
+    drawn = arrows(root)
     columns = max(case.input.size(-1), case.index.size(-1))
     if len(positions) <= 32 and columns <= 6:
-        assert len(arrows) == len(positions)
+        assert len(drawn) == len(positions)
     else:
-        assert arrows == {}
+        assert drawn == {}
     for p in positions:
         source = reference_source(case.index.cpu(), dim, p)
-        if arrows:
-            assert arrows[p] == source
+        if drawn:
+            assert drawn[p] == source
         # the output cell wears the colour of the input cell it was copied from
         assert outputs[p].get("fill") == inputs[source].get("fill")
         assert fig.cell("output", p).text == canvas.format_value(case.input.cpu()[source].item())
@@ -117,8 +113,7 @@ def test_many_outputs_are_drawn_without_arrows_and_say_so():
     fig = draw.gather(_example(torch.zeros(4, 9)), 1, _example(torch.zeros(4, 9, dtype=torch.long)))
     assert fig.links == []
     assert len(fig.cells("output")) == 36
-    texts = [t.text for t in parse(fig).iter(f"{SVG}text")]
-    assert "colours show where each cell came from" in texts
+    assert "colours show where each cell came from" in texts(parse(fig))
 
 
 def test_grid_rejects_four_dims_naming_the_shape():

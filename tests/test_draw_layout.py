@@ -23,7 +23,16 @@ from snippets.device import _example
 from snippets.draw import canvas
 from snippets.hooks import record_hook_order
 from tests.strategies import gather_cases
-from tests.svg import SVG, crossings, panels, parse, polyline, segment_hits_box, text_boxes
+from tests.svg import (
+    SVG,
+    crossings,
+    panels,
+    parse,
+    polyline,
+    segment_hits_box,
+    shown_px,
+    text_boxes,
+)
 
 # The room a figure has in the book (Jupyter Book 1.0.4, sphinx-book-theme), measured in
 # Chromium: a code cell's output box is 688 px wide in a 1280x900 window and 358 px wide in a
@@ -80,15 +89,6 @@ FIGURES = chapter_figures()
 PHONE_READY = [
     k for k in FIGURES if k.split()[0] in ("gather", "take_along_dim", "argmax", "broadcast")
 ]
-
-
-def smallest_font(panel) -> float:
-    return min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
-
-
-def shown_px(panel, column: int) -> float:
-    """The smallest font of ``panel`` in CSS px when shown in a column ``column`` px wide."""
-    return smallest_font(panel) * min(1.0, column / float(panel.get("width")))
 
 
 def test_the_geometry_helpers_see_a_crossing():

@@ -25,7 +25,7 @@ from snippets.scatter import (
     segment_sum,
 )
 from tests.strategies import gather_cases, make_tensor
-from tests.svg import SVG, coord, crossings, panels, parse, rects
+from tests.svg import arrow_paths, coord, crossings, panels, parse, rects, shown_px
 
 PINNED = "2.13.0"
 
@@ -449,8 +449,7 @@ def test_scatter_figure_shows_where_each_src_cell_goes(case, reduce):
     src = rects(root, "src")
     arrows = [
         (coord(p.get("data-from").split(":")[1]), coord(p.get("data-to").split(":")[1]))
-        for p in root.iter(f"{SVG}path")
-        if p.get("data-to")
+        for p in arrow_paths(root)
     ]
     index = case.index.cpu()
     positions = [tuple(p) for p in torch.cartesian_prod(*[torch.arange(n) for n in index.shape]).reshape(-1, index.dim()).tolist()] if index.numel() else []  # fmt: skip
@@ -528,7 +527,6 @@ def chapter_figures() -> list[canvas.Figure]:
 def test_chapter_figures_read_at_11_px_on_a_desktop_and_a_phone(column):
     for fig in chapter_figures():
         for panel in panels(fig):
-            smallest = min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
-            shown = smallest * min(1.0, column / float(panel.get("width")))
+            shown = shown_px(panel, column)
             assert shown >= 11, (fig.title, panel.get("width"))
             assert crossings(panel) == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import pytest
@@ -32,7 +31,7 @@ from snippets.indexing import (
     take_along_dim_shape,
 )
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG, coord, rects
+from tests.svg import SVG, arrows, coord, parse, rects, texts
 from tests.test_pytorch_releases import TAKE_ALONG_DIM_WRAPS_PAST_THE_END
 
 X = [[10, 20, 30], [40, 50, 60]]
@@ -575,7 +574,7 @@ def test_exercise_wrong_answers_fail():
 @given(take_cases(max_dims=3, max_side=3))
 def test_figure_shows_the_stretched_index_and_where_each_output_came_from(case):
     fig = draw.take_along_dim(case.input, case.indices, case.dim)
-    root = ET.fromstring(fig.svg())
+    root = parse(fig)
     sources = reference._take_along_dim_sources(case.input, case.indices, case.dim).cpu()
     out_shape = tuple(sources.shape[:-1])
     positions = list(itertools.product(*(range(s) for s in out_shape)))
@@ -597,29 +596,25 @@ def test_figure_shows_the_stretched_index_and_where_each_output_came_from(case):
             expected[p] = original
         assert fig.cell("indices_b", p).text == str(int(idx[original]))
     assert copies == expected
-    arrows = {
-        coord(a.get("data-to").split(":")[1]): coord(a.get("data-from").split(":")[1])
-        for a in root.iter(f"{SVG}path")
-        if a.get("data-to", "").startswith("output:")
-    }
+    drawn = arrows(root, into="output")
     if len(positions) <= 32:
-        assert len(arrows) == len(positions)
+        assert len(drawn) == len(positions)
     for p in positions:
         source = tuple(int(v) for v in sources[p].tolist())
         if len(positions) <= 32:
-            assert arrows[p] == source
+            assert drawn[p] == source
         assert outputs[p].get("fill") == inputs[source].get("fill")
         assert fig.cell("output", p).text == canvas.format_value(case.input.cpu()[source].item())
 
 
 def test_figure_captions_and_dim_none():
     fig = draw.take_along_dim(_example(X), _example([[2, 0]]), 1)
-    texts = [t.text for t in ET.fromstring(fig.svg()).iter(f"{SVG}text")]
+    words = texts(parse(fig))
     assert (
         "out[i][j] = input_b[i][indices_b[i][j]]    (dim=1; indices (1, 2) → (2, 2), "
         "input (2, 3) → (2, 3))"
-    ) in texts
-    assert "dashed: a copy made by broadcasting" in texts
+    ) in words
+    assert "dashed: a copy made by broadcasting" in words
     with pytest.raises(ValueError, match=re.escape("draw.take_along_dim needs a dim")):
         draw.take_along_dim(_example(X), _example([0]), None)
     with pytest.raises(IndexError, match="indices holds 3"):

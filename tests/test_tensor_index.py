@@ -20,7 +20,7 @@ from snippets.device import DEVICE
 from snippets.exercises import EXERCISES, check
 from snippets.tensor_index import _index_sources, _normalize_indices, checked_index, index_shape
 from tests.strategies import INDEX_DTYPES, LAYOUTS, make_tensor, shapes
-from tests.svg import crossings, panels
+from tests.svg import crossings, panels, shown_px
 
 
 @dataclass
@@ -384,10 +384,7 @@ def test_the_figure_shows_where_each_output_came_from():
     for panel in panels(fig):
         assert crossings(panel) == []
         # every label at least 11 px on a phone column (342 px) and a desktop one (672 px)
-        smallest = min(
-            float(t.get("font-size")) for t in panel.iter("{http://www.w3.org/2000/svg}text")
-        )
-        assert smallest * min(1.0, 342 / float(panel.get("width"))) >= 11
+        assert shown_px(panel, 342) >= 11
 
 
 def test_the_figure_refuses_what_it_cannot_draw():

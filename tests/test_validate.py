@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 import torch
 
-from snippets import draw, indexing, validate
+from snippets import argmax, draw, indexing, recipes, scatter, validate
 from snippets.validate import (
     check_dim,
     check_index_dtype,
@@ -103,38 +103,47 @@ def _take_along_dim_figure():
     draw.take_along_dim(x, torch.tensor([[2, 0]]), dim=1)
 
 
-def _gather_figure():
-    draw.gather(torch.tensor([[10, 20, 30], [40, 50, 60]]), 1, torch.tensor([[0, 2], [1, 0]]))
+X = torch.tensor([[10, 20, 30], [40, 50, 60]])
+F = torch.tensor([1.0, 2.0, 3.0])
+IDS = torch.tensor([0, 2, 0])
+# One valid call of each public helper and figure that uses the checks of snippets.validate.
+PUBLIC_CALLS = {
+    "draw.take_along_dim": _take_along_dim_figure,
+    "draw.gather": lambda: draw.gather(X, 1, torch.tensor([[0, 2], [1, 0]])),
+    "draw.argmax_along": lambda: draw.argmax_along(torch.tensor([[3, 9, 2], [5, 1, 7]]), 0),
+    "draw.scatter": lambda: draw.scatter(torch.zeros(3), 0, torch.tensor([0, 2]), F[:2]),
+    "checked_take_along_dim": lambda: indexing.checked_take_along_dim(X, torch.tensor([[2]]), 1),
+    "checked_gather": lambda: indexing.checked_gather(X, 1, torch.tensor([[2, 0], [1, 1]])),
+    "broadcast_along_dim": lambda: indexing.broadcast_along_dim(X, torch.tensor([[2, 0]]), 1),
+    "select_patches": lambda: indexing.select_patches(
+        torch.zeros(2, 3, 4), torch.tensor([[0, 2], [1, 1]])
+    ),
+    "token_logprobs": lambda: indexing.token_logprobs(torch.zeros(1, 3, 4), X[:1, :3] % 4),
+    "taken_action_values": lambda: indexing.taken_action_values(X, torch.tensor([0, 2])),
+    "sort_rows_by_key": lambda: indexing.sort_rows_by_key(X.t(), torch.tensor([0.3, 0.1, 0.2])),
+    "checked_scatter_add": lambda: scatter.checked_scatter_add(torch.zeros(3), 0, IDS, F),
+    "segment_sum": lambda: scatter.segment_sum(F, IDS, 3),
+    "segment_mean": lambda: scatter.segment_mean(F, IDS, 3),
+    "put_along_dim": lambda: scatter.put_along_dim(
+        torch.zeros(2, 3), torch.tensor([[0], [2]]), torch.tensor([[1.0], [2.0]]), 1
+    ),
+    "argmax_coordinates": lambda: argmax.argmax_coordinates(X, 1),
+    "argmax_index": lambda: argmax.argmax_index(X, 0),
+    "argmax_over": lambda: argmax.argmax_over(torch.zeros(2, 3, 4), (1, 2)),
+    "max_along": lambda: argmax.max_along(X, 1),
+    "pick_channel": lambda: recipes.pick_channel(torch.zeros(2, 2, 3), X[:, :2] % 3),
+    "answer_rank": lambda: recipes.answer_rank(torch.zeros(2, 3), torch.tensor([0, 1])),
+}
 
 
-def _checked_take_along_dim():
-    indexing.checked_take_along_dim(torch.zeros(2, 3), torch.tensor([[2, 0]]), 1)
-
-
-def _checked_gather():
-    indexing.checked_gather(torch.zeros(2, 3), 1, torch.tensor([[2, 0], [1, 1]]))
-
-
-def _broadcast_along_dim():
-    indexing.broadcast_along_dim(torch.zeros(2, 3), torch.tensor([[2, 0]]), 1)
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        _take_along_dim_figure,
-        _gather_figure,
-        _checked_take_along_dim,
-        _checked_gather,
-        _broadcast_along_dim,
-    ],
-)
-def test_each_argument_is_checked_once_per_public_call(call):
+@pytest.mark.parametrize("name", sorted(PUBLIC_CALLS))
+def test_each_argument_is_checked_once_per_public_call(name):
     """Issue 11: one draw.take_along_dim call used to run check_tensor 9 times, check_dim 5
-    times and take_along_dim's shape rule 4 times (counted on eaa4bcd this way). Public
-    functions check at the entry; what they call trusts them."""
+    times and take_along_dim's shape rule 4 times (counted on eaa4bcd this way); segment_mean
+    and argmax_coordinates checked their tensors twice. Public functions check at the entry;
+    what they call trusts them."""
     with counted_checks() as counts:
-        call()
+        PUBLIC_CALLS[name]()
     assert counts, "no check counted: the counting wrappers are not in place"
     twice = {key: n for key, n in counts.items() if n > 1}
     assert not twice, f"checked more than once: {twice} (all: {dict(counts)})"
