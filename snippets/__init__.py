@@ -14,18 +14,27 @@ few other public names are in ``ALSO_PUBLIC`` with the reason. Everything else i
 ``snippets.exercise_catalogue``), and the public functions check their arguments once, at the
 entry.
 
-How the public functions are tested (``tests/test_<topic>.py``):
+How the public functions are tested (``tests/test_<topic>.py``, ``tests/test_fuzz.py``):
 
-- the operations and helpers of ``argmax``, ``indexing``, ``scatter``, ``broadcasting``
-  (``checked_broadcast_shapes``, the masks), ``tensor_index`` and ``recipes`` against their
-  plain-loop specification in ``snippets.reference`` (public there when a chapter names it,
-  private otherwise) and against the PyTorch built-in they explain, with hypothesis;
-- ``autograd``, ``hooks`` and ``explain_broadcast`` against what PyTorch records or computes
-  (saved tensors, hook calls, ``torch.broadcast_shapes``), since they report rather than
-  compute; ``ema_update_`` against ``reference.ema_update``;
-- the figures of ``draw`` by reading the SVG back (each output cell's source cell against the
-  helpers' ``*_sources``), ``exercises.check`` with right and wrong solutions,
-  ``reference`` itself against PyTorch, ``device`` and ``versions`` by their own tests.
+- against their plain-loop specification in ``snippets.reference`` and against the PyTorch
+  op they explain, with hypothesis: ``argmax_coordinates``, ``argmax_over``, ``max_along``;
+  ``checked_gather``, ``checked_take_along_dim``, ``take_along_dim_shape``,
+  ``check_class_indices``, ``select_patches``, ``sort_rows_by_key``, ``taken_action_values``,
+  ``token_logprobs``; ``checked_scatter_add``, ``segment_sum``, ``segment_mean``,
+  ``put_along_dim``; ``checked_broadcast_shapes``, ``explain_broadcast``,
+  ``triangular_mask``, ``band_mask``; ``checked_index``, ``index_shape``; ``cat_shape``,
+  ``pick_channel``, ``answer_rank``; ``ema_update_``. (The loops are public in
+  ``snippets.reference`` when a chapter or its exercise names them, private otherwise.)
+- against PyTorch alone, as the identity they state: ``argmax_index``
+  (``x[argmax_index(x, d)]`` is the max), ``broadcast_along_dim`` (gather of it is
+  take_along_dim), ``causal_mask`` (``tril``, SDPA's ``is_causal``), ``nbytes`` and
+  ``storage_nbytes`` (the storages' sizes);
+- against what PyTorch records, since they report rather than compute:
+  ``saved_tensors_report``, ``evaluating``, ``Trace``, ``TraceDict``, ``forward_arguments``,
+  ``forward_calls``, ``hook_counts``, ``record_hook_order``;
+- the figures of ``draw`` by reading their SVG back against the loops (which cell each output
+  came from); ``exercises.check`` with right and wrong answers (each exercise's reference is
+  the loop of its name); ``device`` and ``versions`` by their own tests.
 """
 
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@ nothing here is public API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -17,6 +18,18 @@ from snippets.device import DEVICE
 from snippets.exercises import Case, Exercise, register
 
 __all__: list[str] = []
+
+
+def _add(
+    name: str,
+    signature: str,
+    make_case: Callable[[torch.Generator], Case],
+    arg_names: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Register the exercise ``name``, checked against ``reference.<name>``, the loop of the
+    same name."""
+    register(Exercise(name, signature, getattr(reference, name), make_case, arg_names, **options))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,9 +78,9 @@ def _patches_case(gen: torch.Generator) -> Case:
 
 
 # ---------------------------------------------------------------------------------------------
-# notebooks/00-indexing.ipynb ("Indexing with tensors"). count_occurrences draws its
-# indices from few values, so repeated indices (the case `out[idx] += 1` gets wrong) are the
-# rule, not the exception.
+# notebooks/00-indexing.ipynb ("Indexing with tensors"). count_occurrences draws its indices from
+# few values, so repeated indices (the case `out[idx] += 1` gets wrong) are the rule, not the
+# exception.
 
 
 def _batch_pick_case(gen: torch.Generator) -> Case:
@@ -94,65 +107,47 @@ def _occurrences_case(gen: torch.Generator) -> Case:
     return torch.randint(0, n, (k,), generator=gen), n
 
 
-register(
-    Exercise(
-        name="batch_pick",
-        signature="batch_pick(x: (B, N, D), idx: (B,) int64) -> (B, D), out[b] = x[b, idx[b]]",
-        reference=reference.batch_pick,
-        make_case=_batch_pick_case,
-        arg_names=("x", "idx"),
-    )
+_add(
+    "batch_pick",
+    "batch_pick(x: (B, N, D), idx: (B,) int64) -> (B, D), out[b] = x[b, idx[b]]",
+    _batch_pick_case,
+    ("x", "idx"),
 )
-register(
-    Exercise(
-        name="sliding_windows",
-        signature="sliding_windows(x: (N,), k: int) -> (max(N - k + 1, 0), k), out[i, j] = x[i + j]",
-        reference=reference.sliding_windows,
-        make_case=_windows_case,
-        arg_names=("x", "k"),
-    )
+_add(
+    "sliding_windows",
+    "sliding_windows(x: (N,), k: int) -> (max(N - k + 1, 0), k), out[i, j] = x[i + j]",
+    _windows_case,
+    ("x", "k"),
 )
-register(
-    Exercise(
-        name="count_occurrences",
-        signature="count_occurrences(idx: (K,) int64, n: int) -> (n,) int64, out[v] = number of times v is in idx",
-        reference=reference.count_occurrences,
-        make_case=_occurrences_case,
-        arg_names=("idx", "n"),
-    )
+_add(
+    "count_occurrences",
+    "count_occurrences(idx: (K,) int64, n: int) -> (n,) int64, out[v] = number of times v is in idx",
+    _occurrences_case,
+    ("idx", "n"),
 )
 
 
 # ---------------------------------------------------------------------------------------------
 # notebooks/01-gather.ipynb.
 
-register(
-    Exercise(
-        name="pick_per_column",
-        signature="pick_per_column(x: (N, M) tensor, rows: (M,) int64) -> (M,)",
-        reference=reference.pick_per_column,
-        make_case=_pick_case,
-        arg_names=("x", "rows"),
-    )
+_add(
+    "pick_per_column",
+    "pick_per_column(x: (N, M) tensor, rows: (M,) int64) -> (M,)",
+    _pick_case,
+    ("x", "rows"),
 )
-register(
-    Exercise(
-        name="sequence_logprob",
-        signature="sequence_logprob(logits: (B, T, V), tokens: (B, T) int64, mask: (B, T) bool) -> (B,)",
-        reference=reference.sequence_logprob,
-        make_case=_sequence_case,
-        arg_names=("logits", "tokens", "mask"),
-        atol=1e-4,
-    )
+_add(
+    "sequence_logprob",
+    "sequence_logprob(logits: (B, T, V), tokens: (B, T) int64, mask: (B, T) bool) -> (B,)",
+    _sequence_case,
+    ("logits", "tokens", "mask"),
+    atol=1e-4,
 )
-register(
-    Exercise(
-        name="select_patches",
-        signature="select_patches(patches: (B, N, D), idx: (B, K) int64) -> (B, K, D)",
-        reference=reference.select_patches,
-        make_case=_patches_case,
-        arg_names=("patches", "idx"),
-    )
+_add(
+    "select_patches",
+    "select_patches(patches: (B, N, D), idx: (B, K) int64) -> (B, K, D)",
+    _patches_case,
+    ("patches", "idx"),
 )
 
 
@@ -187,32 +182,23 @@ def _top_k_labels_case(gen: torch.Generator) -> Case:
     return scores, labels, k
 
 
-register(
-    Exercise(
-        name="sort_by_key",
-        signature="sort_by_key(values: (B, N), key: (B, N)) -> (B, N), each row ordered by key",
-        reference=reference.sort_by_key,
-        make_case=_sort_key_case,
-        arg_names=("values", "key"),
-    )
+_add(
+    "sort_by_key",
+    "sort_by_key(values: (B, N), key: (B, N)) -> (B, N), each row ordered by key",
+    _sort_key_case,
+    ("values", "key"),
 )
-register(
-    Exercise(
-        name="undo_shuffle",
-        signature="undo_shuffle(shuffled: (B, T, D), perm: (B, T) int64) -> (B, T, D)",
-        reference=reference.undo_shuffle,
-        make_case=_shuffle_case,
-        arg_names=("shuffled", "perm"),
-    )
+_add(
+    "undo_shuffle",
+    "undo_shuffle(shuffled: (B, T, D), perm: (B, T) int64) -> (B, T, D)",
+    _shuffle_case,
+    ("shuffled", "perm"),
 )
-register(
-    Exercise(
-        name="top_k_labels",
-        signature="top_k_labels(scores: (B, N), labels: (N,) int64, k: int) -> (B, k) int64",
-        reference=reference.top_k_labels,
-        make_case=_top_k_labels_case,
-        arg_names=("scores", "labels", "k"),
-    )
+_add(
+    "top_k_labels",
+    "top_k_labels(scores: (B, N), labels: (N,) int64, k: int) -> (B, k) int64",
+    _top_k_labels_case,
+    ("scores", "labels", "k"),
 )
 
 
@@ -245,32 +231,23 @@ def _nchw_case(gen: torch.Generator) -> Case:
     return (torch.randn(n, c, h, w, generator=gen),)
 
 
-register(
-    Exercise(
-        name="peak_coordinates",
-        signature="peak_coordinates(heatmaps: (B, H, W)) -> (B, 2) int64 rows (i, j)",
-        reference=reference.peak_coordinates,
-        make_case=_peak_case,
-        arg_names=("heatmaps",),
-    )
+_add(
+    "peak_coordinates",
+    "peak_coordinates(heatmaps: (B, H, W)) -> (B, 2) int64 rows (i, j)",
+    _peak_case,
+    ("heatmaps",),
 )
-register(
-    Exercise(
-        name="values_at_best",
-        signature="values_at_best(scores: (B, N), values: (B, N, D)) -> (B, D)",
-        reference=reference.values_at_best,
-        make_case=_best_case,
-        arg_names=("scores", "values"),
-    )
+_add(
+    "values_at_best",
+    "values_at_best(scores: (B, N), values: (B, N, D)) -> (B, D)",
+    _best_case,
+    ("scores", "values"),
 )
-register(
-    Exercise(
-        name="channel_argmax_coordinates",
-        signature="channel_argmax_coordinates(x: (N, C, H, W)) -> (N, H, W, 4) int64 rows (n, c, h, w)",
-        reference=reference.channel_argmax_coordinates,
-        make_case=_nchw_case,
-        arg_names=("x",),
-    )
+_add(
+    "channel_argmax_coordinates",
+    "channel_argmax_coordinates(x: (N, C, H, W)) -> (N, H, W, 4) int64 rows (n, c, h, w)",
+    _nchw_case,
+    ("x",),
 )
 
 
@@ -306,41 +283,32 @@ def _lengths_case(gen: torch.Generator) -> Case:
     return lengths, max_len
 
 
-register(
-    Exercise(
-        name="pairwise_sq_dists",
-        signature="pairwise_sq_dists(x: (N, D), y: (M, D)) -> (N, M)",
-        reference=reference.pairwise_sq_dists,
-        make_case=_pairwise_case,
-        arg_names=("x", "y"),
-        atol=1e-4,
-    )
+_add(
+    "pairwise_sq_dists",
+    "pairwise_sq_dists(x: (N, D), y: (M, D)) -> (N, M)",
+    _pairwise_case,
+    ("x", "y"),
+    atol=1e-4,
 )
-register(
-    Exercise(
-        name="normalize_channels",
-        signature="normalize_channels(x: (N, C, H, W), mean: (C,), std: (C,)) -> (N, C, H, W)",
-        reference=reference.normalize_channels,
-        make_case=_channels_case,
-        arg_names=("x", "mean", "std"),
-    )
+_add(
+    "normalize_channels",
+    "normalize_channels(x: (N, C, H, W), mean: (C,), std: (C,)) -> (N, C, H, W)",
+    _channels_case,
+    ("x", "mean", "std"),
 )
-register(
-    Exercise(
-        name="length_mask",
-        signature="length_mask(lengths: (B,) int64, max_len: int) -> (B, max_len) bool",
-        reference=reference.length_mask,
-        make_case=_lengths_case,
-        arg_names=("lengths", "max_len"),
-    )
+_add(
+    "length_mask",
+    "length_mask(lengths: (B,) int64, max_len: int) -> (B, max_len) bool",
+    _lengths_case,
+    ("lengths", "max_len"),
 )
 
 
 # ---------------------------------------------------------------------------------------------
 # notebooks/05-no-grad.ipynb. Each exercise checks the values against explicit arithmetic AND one
-# autograd requirement through ``verify``: no grad history where there must be none (an EMA,
-# a prediction), grad history where training needs it, and the model's training flag intact.
-# Models are made with skip_init and filled from the case generator: no global RNG is touched.
+# autograd requirement through ``verify``: no grad history where there must be none (an EMA, a
+# prediction), grad history where training needs it, and the model's training flag intact. Models
+# are made with skip_init and filled from the case generator: no global RNG is touched.
 
 
 def _history(t: torch.Tensor) -> str:
@@ -422,35 +390,26 @@ def _mse_verify(given: Case, actual: Any) -> str | None:
     return None
 
 
-register(
-    Exercise(
-        name="ema_step_",
-        signature="ema_step_(ema: tensor, param: tensor (requires grad), decay: float) -> ema, updated in place with no grad history",
-        reference=reference.ema_step_,
-        make_case=_ema_case,
-        arg_names=("ema", "param", "decay"),
-        verify=_ema_verify,
-    )
+_add(
+    "ema_step_",
+    "ema_step_(ema: tensor, param: tensor (requires grad), decay: float) -> ema, updated in place with no grad history",
+    _ema_case,
+    ("ema", "param", "decay"),
+    verify=_ema_verify,
 )
-register(
-    Exercise(
-        name="predict_proba",
-        signature="predict_proba(model: Sequential(Linear(D, K), Dropout), x: (B, D)) -> (B, K) softmax probabilities, eval behaviour, no grad history, model.training unchanged",
-        reference=reference.predict_proba,
-        make_case=_proba_case,
-        arg_names=("model", "x"),
-        verify=_proba_verify,
-    )
+_add(
+    "predict_proba",
+    "predict_proba(model: Sequential(Linear(D, K), Dropout), x: (B, D)) -> (B, K) softmax probabilities, eval behaviour, no grad history, model.training unchanged",
+    _proba_case,
+    ("model", "x"),
+    verify=_proba_verify,
 )
-register(
-    Exercise(
-        name="loss_for",
-        signature="loss_for(model: Linear(D, K), x: (B, D), target: (B, K), train: bool) -> mean squared error, with grad history only when train",
-        reference=reference.loss_for,
-        make_case=_mse_case,
-        arg_names=("model", "x", "target", "train"),
-        verify=_mse_verify,
-    )
+_add(
+    "loss_for",
+    "loss_for(model: Linear(D, K), x: (B, D), target: (B, K), train: bool) -> mean squared error, with grad history only when train",
+    _mse_case,
+    ("model", "x", "target", "train"),
+    verify=_mse_verify,
 )
 
 
@@ -502,39 +461,30 @@ def _patch_case(gen: torch.Generator) -> Case:
     return model, name, x, value
 
 
-register(
-    Exercise(
-        name="layer_output",
-        signature="layer_output(model: nn.Sequential, name: str, x: (B, D_in)) -> output of model's child `name`",
-        reference=reference.layer_output,
-        make_case=_layer_case,
-        arg_names=("model", "name", "x"),
-    )
+_add(
+    "layer_output",
+    "layer_output(model: nn.Sequential, name: str, x: (B, D_in)) -> output of model's child `name`",
+    _layer_case,
+    ("model", "name", "x"),
 )
-register(
-    Exercise(
-        name="patch_layer",
-        signature="patch_layer(model, name: str, x: (B, D_in), value) -> model(x) with child `name` outputting value",
-        reference=reference.patch_layer,
-        make_case=_patch_case,
-        arg_names=("model", "name", "x", "value"),
-    )
+_add(
+    "patch_layer",
+    "patch_layer(model, name: str, x: (B, D_in), value) -> model(x) with child `name` outputting value",
+    _patch_case,
+    ("model", "name", "x", "value"),
 )
-register(
-    Exercise(
-        name="layer_output_grad",
-        signature="layer_output_grad(model, name: str, x: (B, D_in)) -> d model(x).sum() / d (output of `name`)",
-        reference=reference.layer_output_grad,
-        make_case=_layer_case,
-        arg_names=("model", "name", "x"),
-    )
+_add(
+    "layer_output_grad",
+    "layer_output_grad(model, name: str, x: (B, D_in)) -> d model(x).sum() / d (output of `name`)",
+    _layer_case,
+    ("model", "name", "x"),
 )
 
 
 # ---------------------------------------------------------------------------------------------
 # notebooks/07-scatter.ipynb. Values are drawn from a normal distribution, so ties (where topk may
-# order equal values either way) are not what these exercises test; segment and class ids
-# leave some segments empty on purpose.
+# order equal values either way) are not what these exercises test; segment and class ids leave some
+# segments empty on purpose.
 
 
 def _counts_case(gen: torch.Generator) -> Case:
@@ -560,32 +510,23 @@ def _keep_top_k_case(gen: torch.Generator) -> Case:
     return _maybe_transposed(gen, b, n), k
 
 
-register(
-    Exercise(
-        name="class_counts",
-        signature="class_counts(labels: (N,) int64, num_classes: int) -> (num_classes,) int64",
-        reference=reference.class_counts,
-        make_case=_counts_case,
-        arg_names=("labels", "num_classes"),
-    )
+_add(
+    "class_counts",
+    "class_counts(labels: (N,) int64, num_classes: int) -> (num_classes,) int64",
+    _counts_case,
+    ("labels", "num_classes"),
 )
-register(
-    Exercise(
-        name="segment_max",
-        signature="segment_max(values: (N,), segment_ids: (N,) int64, num_segments: int) -> (num_segments,), -inf where a segment is empty",
-        reference=reference.segment_max,
-        make_case=_segment_max_case,
-        arg_names=("values", "segment_ids", "num_segments"),
-    )
+_add(
+    "segment_max",
+    "segment_max(values: (N,), segment_ids: (N,) int64, num_segments: int) -> (num_segments,), -inf where a segment is empty",
+    _segment_max_case,
+    ("values", "segment_ids", "num_segments"),
 )
-register(
-    Exercise(
-        name="keep_top_k",
-        signature="keep_top_k(scores: (B, N), k: int) -> (B, N): each row's k largest values in place, 0 elsewhere",
-        reference=reference.keep_top_k,
-        make_case=_keep_top_k_case,
-        arg_names=("scores", "k"),
-    )
+_add(
+    "keep_top_k",
+    "keep_top_k(scores: (B, N), k: int) -> (B, N): each row's k largest values in place, 0 elsewhere",
+    _keep_top_k_case,
+    ("scores", "k"),
 )
 
 
@@ -611,21 +552,15 @@ def _answer_rank_case(gen: torch.Generator) -> Case:
     return scores, torch.randint(0, v, (b,), generator=gen)
 
 
-register(
-    Exercise(
-        name="pick_channel",
-        signature="pick_channel(data: (H, W, C), index_map: (H, W) int64) -> (H, W)",
-        reference=reference.pick_channel,
-        make_case=_pick_channel_case,
-        arg_names=("data", "index_map"),
-    )
+_add(
+    "pick_channel",
+    "pick_channel(data: (H, W, C), index_map: (H, W) int64) -> (H, W)",
+    _pick_channel_case,
+    ("data", "index_map"),
 )
-register(
-    Exercise(
-        name="answer_rank",
-        signature="answer_rank(scores: (B, V), answer: (B,) int64) -> (B,) int64, how many candidates score strictly higher",
-        reference=reference.answer_rank,
-        make_case=_answer_rank_case,
-        arg_names=("scores", "answer"),
-    )
+_add(
+    "answer_rank",
+    "answer_rank(scores: (B, V), answer: (B,) int64) -> (B,) int64, how many candidates score strictly higher",
+    _answer_rank_case,
+    ("scores", "answer"),
 )

@@ -1,9 +1,14 @@
 """Auto-checked exercises: your function against a loop reference, on random cases.
 
 Each exercise has a name, the signature you implement, a loop-based reference from
-``snippets.reference`` and a generator of random cases (empty sizes and non-contiguous inputs
-included). ``check(your_function, "name")`` runs both on every case and stops at the first
-difference, saying which case failed and why: the argument shapes, then expected vs actual.
+``snippets.reference`` (the function of the exercise's name) and a generator of random cases
+(empty sizes and non-contiguous inputs included). ``check(your_function, "name")`` runs both on
+every case and stops at the first difference, saying which case failed and why: the argument
+shapes, then expected vs actual.
+
+This module is the checking machinery: ``check`` and the ``ExerciseFailed`` it raises are
+public; ``Exercise``, ``register`` and ``EXERCISES`` are what ``snippets.exercise_catalogue``
+(the exercises themselves, in chapter order) uses to add one.
 
 >>> import torch
 >>> check(lambda x, rows: x.gather(0, rows.unsqueeze(0)).squeeze(0), "pick_per_column")

@@ -61,11 +61,10 @@ def _positions(shape: torch.Size) -> itertools.product:
 
 
 # ---------------------------------------------------------------------------------------------
-# notebooks/00-indexing.ipynb ("Indexing with tensors"): advanced indexing as a loop
-# over the output's positions. The layout rule is written out step by step: ints drop their
-# dim, slices and None keep (or add) one, a bool mask stands for the tensors of its nonzero
-# positions, and the index tensors' broadcast dims go in place when the tensors are next to
-# each other, first otherwise.
+# notebooks/00-indexing.ipynb ("Indexing with tensors"): advanced indexing as a loop over the
+# output's positions. The layout rule is written out step by step: ints drop their dim, slices and
+# None keep (or add) one, a bool mask stands for the tensors of its nonzero positions, and the index
+# tensors' broadcast dims go in place when the tensors are next to each other, first otherwise.
 
 
 def _mask_positions(mask: torch.Tensor) -> list[tuple[int, ...]]:
@@ -290,6 +289,19 @@ def select_patches(patches: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _first_bad_class_index(
+    indices: torch.Tensor, num_classes: int, ignore_index: int | None = None
+) -> tuple[tuple[int, ...], int] | None:
+    """The first (row-major) position and value outside ``0 .. num_classes - 1``, or None."""
+    for p in _positions(indices.shape):
+        v = int(indices[p])
+        if v == ignore_index:
+            continue
+        if not 0 <= v < num_classes:
+            return p, v
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # notebooks/02-take-along-dim.ipynb. The broadcasting is written out: no expand, no broadcasting op.
 
@@ -434,8 +446,8 @@ def top_k_labels(scores: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Te
 
 
 # ---------------------------------------------------------------------------------------------
-# notebooks/03-argmax-coordinates.ipynb. "Larger" here is PyTorch's order for argmax: NaN beats every
-# number (inf included), and among equal values (or among NaNs) the first position wins.
+# notebooks/03-argmax-coordinates.ipynb. "Larger" here is PyTorch's order for argmax: NaN beats
+# every number (inf included), and among equal values (or among NaNs) the first position wins.
 
 
 def _beats(value: float, best: float) -> bool:
@@ -698,8 +710,8 @@ def loss_for(
 
 
 # ---------------------------------------------------------------------------------------------
-# notebooks/06-hooks.ipynb. The references run a Sequential-like model's children one by one, by hand,
-# calling each child's ``forward`` directly (which, unlike ``child(h)``, fires no hooks).
+# notebooks/06-hooks.ipynb. The references run a Sequential-like model's children one by one, by
+# hand, calling each child's ``forward`` directly (which, unlike ``child(h)``, fires no hooks).
 
 
 def _children(model: torch.nn.Module, name: str) -> list[tuple[str, torch.nn.Module]]:
@@ -747,8 +759,8 @@ def layer_output_grad(model: torch.nn.Module, name: str, x: torch.Tensor) -> tor
 
 # ---------------------------------------------------------------------------------------------
 # notebooks/07-scatter.ipynb. Writing by index, one source element at a time, in the order of the
-# source's positions. Plain scatter is specified only when no two source elements name the
-# same output cell (PyTorch leaves the winner unspecified), so its reference refuses that case.
+# source's positions. Plain scatter is specified only when no two source elements name the same
+# output cell (PyTorch leaves the winner unspecified), so its reference refuses that case.
 
 
 def _scatter_target(p: tuple[int, ...], dim: int, i: int) -> tuple[int, ...]:
@@ -943,16 +955,3 @@ def answer_rank(scores: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
         own = float(row[int(answer[p])])
         out[p] = sum(1 for v in row.tolist() if v > own)
     return out.to(scores.device)
-
-
-def _first_bad_class_index(
-    indices: torch.Tensor, num_classes: int, ignore_index: int | None = None
-) -> tuple[tuple[int, ...], int] | None:
-    """The first (row-major) position and value outside ``0 .. num_classes - 1``, or None."""
-    for p in _positions(indices.shape):
-        v = int(indices[p])
-        if v == ignore_index:
-            continue
-        if not 0 <= v < num_classes:
-            return p, v
-    return None

@@ -1,5 +1,8 @@
 """Argument checks shared by the helpers, with errors that say what is wrong and where.
 
+Package-internal (``__all__`` is empty): the public helpers call these at their entry, once
+per argument, and what they call after that trusts the arguments.
+
 Every message names the argument, its shape and the dimension at fault, so that
 "index has 1 dims but input has 2" is what a reader sees instead of a bare RuntimeError.
 The checks are vectorised; the one that looks at index *values* synchronises with the GPU

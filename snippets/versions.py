@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+__all__ = ["which_pytorch"]
+
 _SAMPLE: dict[str, Any] = {
     "pin": "2.13.0",
     "releases": {

@@ -1,5 +1,6 @@
 """The layout that gather, take_along_dim and argmax share: a source grid on the left, a target
-grid on the right, and an arrow from the source cell of every target cell.
+grid on the right, and an arrow from the source cell of every target cell. Internal to
+``snippets.draw`` (``__all__`` is empty).
 
 Arrows never cross a number. Both grids leave a gutter above and below every row; an arrow
 leaves its source cell through the bottom edge, runs right in the gutter under its row (one
