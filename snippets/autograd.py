@@ -20,7 +20,7 @@ CUDA (pinned in ``tests/test_autograd.py``).
 ...     print(saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3)))
 0 tensors saved for backward, 0 bytes
 
-``trace_graph`` records the same for a small function together with the forward structure
+``_trace_graph`` records the same for a small function together with the forward structure
 (which call made which tensor), for ``snippets.draw.autograd_graph``. ``ema_update_`` is the
 exponential moving average of a model's parameters, done in place under ``torch.no_grad()``,
 and ``evaluating`` runs a block with a model in eval mode and grad mode off, then puts every

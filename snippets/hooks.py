@@ -260,7 +260,7 @@ def _never_fired(layers: list[str], modules: dict[str, nn.Module]) -> str:
 class Trace(_ClosingContext):
     """Retain (and optionally edit) what one named module of ``model`` computes.
 
-    ``Trace(model, layer)`` registers a forward hook on ``get_module(model, layer)`` at once;
+    ``Trace(model, layer)`` registers a forward hook on ``_get_module(model, layer)`` at once;
     leaving the ``with`` block (or calling ``close()``) removes it, also when the block raises.
 
     - ``retain_output`` (default True): ``.output`` is the module's output, after any edit.

@@ -29,6 +29,7 @@ import torch
 from snippets.validate import (
     _check_leading_dims,
     check_dim,
+    check_has_dims,
     check_index_dtype,
     check_index_values,
     check_int,
@@ -149,7 +150,7 @@ def _check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> in
 
 
 def checked_gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
-    """``torch.gather(input, dim, index)`` after ``check_gather_args``.
+    """``torch.gather(input, dim, index)`` after ``_check_gather_args``.
 
     On CUDA an out-of-range index is a device-side assert that leaves the CUDA context
     unusable; this raises a readable IndexError first.
@@ -293,14 +294,6 @@ def select_patches(patches: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 # ``0 .. size - 1``, gather's rule, so that they mean the same on every release.
 
 
-def _check_has_dims(input: torch.Tensor, dim: object, hint: str = "") -> None:
-    """An IndexError when a ``dim`` is given for a 0-d ``input``: it has no dim to take along."""
-    if input.dim() == 0:
-        raise IndexError(
-            f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along{hint}"
-        )
-
-
 def _away_from_dim_shapes(
     input_shape: tuple[int, ...], indices_shape: tuple[int, ...], dim: int
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -382,7 +375,7 @@ def take_along_dim_shape(
     if dim is None:
         return (math.prod(indices_shape),)
     meta = torch.empty(input_shape, device="meta")
-    _check_has_dims(meta, dim, hint="; use dim=None")
+    check_has_dims(meta, dim, hint="; use dim=None")
     dim = check_dim(dim, meta, tensor_name="input")
     return _away_from_dim_shapes(input_shape, indices_shape, dim)[1]
 
@@ -422,7 +415,7 @@ def _check_take_along_dim_args(
     if dim is not None:
         if not is_int(dim):
             raise TypeError(f"dim must be an int or None, got {type(dim).__name__}")
-        _check_has_dims(input, dim, hint="; use dim=None")
+        check_has_dims(input, dim, hint="; use dim=None")
         dim = check_dim(dim, input, tensor_name="input")
     check_index_dtype(indices, name="indices", op="take_along_dim", allowed=(torch.int64,))
     if dim is None:
@@ -443,11 +436,11 @@ def _check_take_along_dim_args(
 def checked_take_along_dim(
     input: torch.Tensor, indices: torch.Tensor, dim: int | None = None
 ) -> torch.Tensor:
-    """``torch.take_along_dim(input, indices, dim)`` after ``check_take_along_dim_args``.
+    """``torch.take_along_dim(input, indices, dim)`` after ``_check_take_along_dim_args``.
 
     Unlike PyTorch 2.13 and 2.14 it raises on an index outside ``0 .. input.size(dim) - 1``
     when ``dim`` is given, negative ones included (those releases wrap it modulo the size;
-    2.9.1 raises too: see ``check_take_along_dim_args``), and with ``dim=None`` it also accepts
+    2.9.1 raises too: see ``_check_take_along_dim_args``), and with ``dim=None`` it also accepts
     an input that cannot be viewed as 1-D (PyTorch calls ``view(-1)`` and fails on, say, a
     transposed input). So whenever it returns, it returns what every one of those releases
     returns for valid indices.
@@ -480,7 +473,7 @@ def broadcast_along_dim(
     ``0 .. input.size(dim) - 1``. Outside that range gather raises, while take_along_dim wraps
     the index modulo the size (PyTorch 2.13.0 and 2.14.1) or raises (2.9.1). Along ``dim``
     nothing is stretched: the input keeps its size there, and so do the indices. The index
-    values are not looked at (``check_take_along_dim_args`` does that).
+    values are not looked at (``_check_take_along_dim_args`` does that).
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> xb, ib = broadcast_along_dim(x, torch.tensor([[2, 0]]), dim=1)
@@ -495,7 +488,7 @@ def broadcast_along_dim(
     check_tensor(indices, "indices")
     check_same_device(indices, input, names=("indices", "input"))
     check_index_dtype(indices, name="indices", op="broadcast_along_dim (it feeds gather)")
-    _check_has_dims(input, dim)
+    check_has_dims(input, dim)
     dim = check_dim(dim, input, tensor_name="input")
     _away_from_dim_shapes(tuple(input.shape), tuple(indices.shape), dim)
     return _broadcast_along_dim(input, indices, dim)

@@ -24,6 +24,7 @@ import torch
 
 from snippets.validate import (
     check_dim,
+    check_has_dims,
     check_index_dtype,
     check_index_values,
     check_int,
@@ -102,7 +103,7 @@ def _check_scatter_args(
 def checked_scatter_add(
     input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor
 ) -> torch.Tensor:
-    """``input.scatter_add(dim, index, src)`` after ``check_scatter_args``: a new tensor.
+    """``input.scatter_add(dim, index, src)`` after ``_check_scatter_args``: a new tensor.
 
     ``out[i][index[i][j]] += src[i][j]`` for dim=1: every value of ``src`` is added to the cell
     its index names, so cells named twice get both values (that is the point of it).
@@ -229,8 +230,7 @@ def put_along_dim(
     check_tensor(values, "values")
     check_same_device(indices, input, names=("indices", "input"))
     check_same_device(values, input, names=("values", "input"))
-    if input.dim() == 0:
-        raise IndexError(f"dim={dim} given but input is 0-d (shape ()): it has no dim to put along")
+    check_has_dims(input, dim, verb="put along")
     dim = check_dim(dim, input, tensor_name="input")
     check_index_dtype(indices, name="indices", op="put_along_dim")
     if values.dtype != input.dtype:

@@ -10,7 +10,7 @@ as PyTorch 2.13.0 reads one on the CPU) removes its dim before that rule is appl
 
 ``index_shape`` computes the result's shape from the shapes alone (and a mask's count of
 ``True``); ``checked_index`` validates first and names the index, the shapes and the dim at
-fault; ``index_sources`` says which element of ``x`` each output element was read from. None of
+fault; ``_index_sources`` says which element of ``x`` each output element was read from. None of
 them loops over elements; ``snippets.reference.advanced_index`` is the rule written as a loop.
 
 >>> import torch
@@ -287,7 +287,7 @@ def checked_index(x: torch.Tensor, indices: _Index | tuple[_Index, ...]) -> torc
     every index value lies in ``-size .. size - 1`` of its dim (negative values count from
     the end, as in PyTorch). The value check runs on any device, so a bad index is an
     IndexError on CUDA too, not a device-side assert. A list is refused: write a tuple or a
-    tensor (see ``normalize_indices``).
+    tensor (see ``_normalize_indices``).
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> checked_index(x, (torch.tensor([1, 0, -1]), torch.tensor([2, 2, 0])))

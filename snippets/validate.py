@@ -126,6 +126,22 @@ def check_dim(dim: object, x: torch.Tensor, *, name: str = "dim", tensor_name: s
     return dim % ndim
 
 
+def check_has_dims(
+    x: torch.Tensor, dim: object, *, verb: str = "take along", hint: str = ""
+) -> None:
+    """An IndexError when a ``dim`` is given for a 0-d ``input``: it has no dim to ``verb``.
+
+    >>> check_has_dims(torch.tensor(5), 0, hint="; use dim=None")
+    Traceback (most recent call last):
+    ...
+    IndexError: dim=0 given but input is 0-d (shape ()): it has no dim to take along; use dim=None
+    """
+    if check_tensor(x, "input").dim() == 0:
+        raise IndexError(
+            f"dim={dim} given but input is 0-d (shape ()): it has no dim to {verb}{hint}"
+        )
+
+
 def check_ndim(x: torch.Tensor, ndim: int, *, name: str, what: str = "") -> None:
     """A ValueError unless ``x`` has exactly ``ndim`` dims; ``what`` names them, e.g. "(B, T)".
 

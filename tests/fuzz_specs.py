@@ -200,6 +200,13 @@ def o_check_module(value, name):
     return value
 
 
+def o_check_has_dims(x, dim, *, verb="take along", hint=""):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError("input")
+    if x.dim() == 0:
+        raise IndexError("dim=")
+
+
 def o_check_dim(dim, x, *, name="dim", tensor_name):
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(name)
@@ -763,6 +770,14 @@ def _specs() -> dict[str, Spec]:
             ("value", "name"),
             labels=("name",),
             copy_for_oracle=False,
+        ),
+        "validate.check_has_dims": Spec(
+            validate.check_has_dims,
+            lambda: ([X.clone(), 1], {}),
+            o_check_has_dims,
+            ("x", "dim"),
+            words={"x": ("input",), "dim": ("dim=",)},
+            labels=("verb", "hint"),
         ),
         "validate.shape_str": Spec(
             validate.shape_str,

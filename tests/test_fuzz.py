@@ -56,9 +56,9 @@ NOT_FUZZED_HERE = {
     "snippets.device": "tests/test_device.py (setup's seed, resolve_device's names and types)",
     "snippets.exercises": "tests/test_exercises.py (check's names, n_cases, the 'not yet' path)",
     "snippets.exercise_catalogue": "the exercises check registers: no function a reader calls",
-    "snippets.versions": "tests/test_matrix.py (about_pytorch's chapter, release and matrix)",
+    "snippets.versions": "tests/test_matrix.py (_about_pytorch's chapter, release and matrix)",
     "snippets.tensor_index": "tests/test_tensor_index.py (each argument named in its error)",
-    "snippets.scatter": "tests/test_scatter.py (check_scatter_args, put_along_dim's arguments)",
+    "snippets.scatter": "tests/test_scatter.py (_check_scatter_args, put_along_dim's arguments)",
     "snippets.recipes": "tests/test_recipes.py (cat_shape, pick_channel, answer_rank's arguments)",
 }
 

@@ -645,7 +645,7 @@ def test_pytorch_take_along_dim_negative_and_past_the_end_depend_on_the_release(
 @pytest.mark.parametrize("bad", [-1, -3, 3, 4])
 @pytest.mark.parametrize("dim", [1, None])
 def test_helper_and_loop_agree_on_indices_outside_0_to_size_minus_1(bad, dim):
-    """The helper, its loop reference and the figure (which draws take_along_dim_sources)
+    """The helper, its loop reference and the figure (which draws _take_along_dim_sources)
     refuse the same indices."""
     x = torch.tensor([[10, 20, 30]])  # CPU on purpose
     indices = torch.tensor([[0, bad]])
