@@ -39,6 +39,17 @@ def rects(root: ET.Element, tensor: str) -> dict[tuple[int, ...], ET.Element]:
     }
 
 
+def elements(root: ET.Element, tag: str, **attrs: str) -> list[ET.Element]:
+    """The ``tag`` elements (``rect``, ``circle``, ...) with the given attribute values; an
+    attribute named ``data_x`` here is ``data-x`` in the SVG, and ``True`` means "present"."""
+    want = {k.replace("_", "-"): v for k, v in attrs.items()}
+    return [
+        e
+        for e in root.iter(f"{SVG}{tag}")
+        if all((k in e.attrib) if v is True else e.get(k) == v for k, v in want.items())
+    ]
+
+
 def arrow_paths(root: ET.Element) -> list[ET.Element]:
     """The arrows of a figure: the paths that say which cell they join (``data-from``/``-to``)."""
     return [p for p in root.iter(f"{SVG}path") if p.get("data-to")]

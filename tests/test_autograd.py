@@ -9,7 +9,6 @@ the ones that surprised its author) are pinned below, so the book notices when t
 import copy
 import re
 import threading
-import xml.etree.ElementTree as ET
 from collections import Counter
 
 import pytest
@@ -32,7 +31,7 @@ from snippets.device import DEVICE, _example
 from snippets.draw import canvas
 from snippets.exercises import ExerciseFailed, check
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG, arrow_paths, parse
+from tests.svg import arrow_paths, elements, parse
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -87,10 +86,6 @@ mlp_sizes = st.tuples(
     st.integers(1, 4),  # out
     st.integers(0, 2**31 - 1),  # seed
 )
-
-
-def rects(root: ET.Element, **attrs: str) -> list[ET.Element]:
-    return [r for r in root.iter(f"{SVG}rect") if all(r.get(k) == v for k, v in attrs.items())]
 
 
 # --- the report against what autograd holds ---------------------------------------------------
@@ -314,19 +309,19 @@ def test_figure_marks_what_autograd_saved(n, x_grad, w_grad, grad_mode, seed):
                 expected.setdefault(name, []).append("MulBackward0")
         assert real["z"].grad_fn._saved_result.data_ptr() == real["z"].data_ptr()
         expected["z"] = ["ReluBackward0"]
-    outlines = {r.get("data-saved-tensor"): r.get("data-saved-by") for r in rects(root)}
+    outlines = {r.get("data-saved-tensor"): r.get("data-saved-by") for r in elements(root, "rect")}
     outlines.pop(None, None)
     assert outlines == {k: ",".join(v) for k, v in expected.items()}
     assert fig.saved == {k: tuple(v) for k, v in expected.items()}
     # every cell says whether its tensor requires grad, and is blue exactly when it does
     for name, t in {"x": x, "w": w, **real}.items():
-        cells = rects(root, **{"data-tensor": name})
+        cells = elements(root, "rect", data_tensor=name)
         assert len(cells) == max(t.numel(), 1)
         for r in cells:
             assert r.get("data-requires-grad") == str(t.requires_grad)
             assert (r.get("fill") == canvas.PALETTE[0][0]) == t.requires_grad
     # every call box names the grad_fn of its output, or None
-    boxes = {r.get("data-op"): r.get("data-grad-fn") for r in rects(root) if r.get("data-op")}
+    boxes = {r.get("data-op"): r.get("data-grad-fn") for r in elements(root, "rect", data_op=True)}
     gf = {k: type(v.grad_fn).__name__ if v.grad_fn is not None else "None" for k, v in real.items()}
     assert boxes == {"mul#0": gf["y"], "relu#1": gf["z"], "sum#2": gf["loss"]}
     arrows = {

@@ -4,7 +4,6 @@ against the loop references in snippets.reference and against PyTorch itself."""
 import operator
 import re
 import warnings
-import xml.etree.ElementTree as ET
 
 import pytest
 import torch
@@ -28,7 +27,7 @@ from snippets.draw.broadcast import BROADCAST_OPS
 from snippets.exercises import ExerciseFailed, check
 from snippets.validate import shape_str
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG, texts
+from tests.svg import SVG, coord, elements, parse, texts
 
 # --- strategies -------------------------------------------------------------------------
 
@@ -469,25 +468,18 @@ def test_pytorch_masked_fill_broadcasts_a_mask_over_batch_and_heads():
 
 
 def _parse(fig):
-    root = ET.fromstring(fig.svg())
-    texts = {
+    root = parse(fig)
+    labels = {
         (float(t.get("x")), float(t.get("y"))): t.text or ""
         for t in root.iter(f"{SVG}text")
         if t.get("text-anchor") == "middle"
     }
     cells = {}
-    for r in root.iter(f"{SVG}rect"):
-        if r.get("data-tensor") is None:
-            continue
-        coord = tuple(int(c) for c in r.get("data-coord").split(",") if c != "")
+    for r in elements(root, "rect", data_tensor=True):
         cx = float(r.get("x")) + float(r.get("width")) / 2
         cy = float(r.get("y")) + float(r.get("height")) / 2 + 4.5
-        cells[(r.get("data-tensor"), coord)] = (r, texts[(cx, cy)])
+        cells[(r.get("data-tensor"), coord(r.get("data-coord")))] = (r, labels[(cx, cy)])
     return root, cells
-
-
-def _coords(text: str) -> tuple[int, ...]:
-    return tuple(int(c) for c in text.split(",") if c != "")
 
 
 @pytest.mark.parametrize(
@@ -511,15 +503,15 @@ def test_broadcast_figure_shows_the_loop_rule(a, b, op):
         for p in reference._positions(torch.Size(shape)):
             rect, text = cells[(name, p)]
             source = reference._broadcast_source(p, tuple(t.shape))
-            assert _coords(rect.get("data-source")) == source
+            assert coord(rect.get("data-source")) == source
             assert text == canvas.format_value(t[source].item())
             stored = p == (0,) * (len(shape) - t.dim()) + source
             assert (rect.get("stroke-dasharray") is None) == stored, (name, p)
     for p in reference._positions(torch.Size(shape)):
         rect, text = cells[("result", p)]
         assert text == canvas.format_value(expected[p].item())
-        assert _coords(rect.get("data-a")) == reference._broadcast_source(p, tuple(a.shape))
-        assert _coords(rect.get("data-b")) == reference._broadcast_source(p, tuple(b.shape))
+        assert coord(rect.get("data-a")) == reference._broadcast_source(p, tuple(a.shape))
+        assert coord(rect.get("data-b")) == reference._broadcast_source(p, tuple(b.shape))
     # the aligned table is in the figure: a row per operand, labelled with its shape
     words = texts(root)
     assert f"a  {shape_str(a.shape)}" in words and f"b  {shape_str(b.shape)}" in words

@@ -7,7 +7,6 @@ import gc
 import re
 import warnings
 import weakref
-import xml.etree.ElementTree as ET
 from collections import OrderedDict
 
 import pytest
@@ -34,7 +33,7 @@ from snippets.hooks import (
     record_hook_order,
 )
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG
+from tests.svg import elements, parse
 
 # --- models and cases ----------------------------------------------------------------------
 
@@ -444,8 +443,8 @@ def test_hook_timeline_draws_each_recorded_call_in_order_and_colour():
     events = record_hook_order(tiny_model(), x_())
     fig = draw.hook_timeline(events)
     assert fig.markers == [tuple(e) for e in events]
-    root = ET.fromstring(fig.svg())
-    circles = [c for c in root.iter(f"{SVG}circle") if "data-step" in c.attrib]
+    root = parse(fig)
+    circles = elements(root, "circle", data_step=True)
     assert [
         int(c.get("data-step")) for c in sorted(circles, key=lambda c: int(c.get("data-step")))
     ] == list(range(len(events)))
@@ -464,11 +463,8 @@ def test_hook_timeline_draws_each_recorded_call_in_order_and_colour():
         assert xs == sorted(xs) and len(set(xs)) == len(xs)  # time runs left to right
         assert len({c.get("cy") for c in lane}) == 1  # one lane per pass
     # each layer's box surrounds exactly its own markers
-    for rect in root.iter(f"{SVG}rect"):
-        span = rect.get("data-span")
-        if span is None:
-            continue
-        phase, layer = span.split(":")
+    for rect in elements(root, "rect", data_span=True):
+        phase, layer = rect.get("data-span").split(":")
         x0, x1 = float(rect.get("x")), float(rect.get("x")) + float(rect.get("width"))
         inside = {
             (c.get("data-phase"), c.get("data-layer"))
@@ -476,7 +472,7 @@ def test_hook_timeline_draws_each_recorded_call_in_order_and_colour():
             if x0 <= float(c.get("cx")) <= x1 and c.get("data-phase") == phase
         }
         assert inside == {(phase, layer)}
-    legend = [c.get("data-legend") for c in root.iter(f"{SVG}circle") if "data-legend" in c.attrib]
+    legend = [c.get("data-legend") for c in elements(root, "circle", data_legend=True)]
     assert legend == ["forward_pre", "forward", "tensor", "backward_pre", "backward"]
 
 
