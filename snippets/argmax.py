@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-from snippets.validate import check_dim, check_tensor, shape_str
+from snippets.validate import check_bool, check_dim, check_tensor, shape_str
 
 __all__ = [
     "argmax_coordinates",
@@ -96,13 +96,17 @@ def argmax_index(x: torch.Tensor, dim: int | None = None) -> tuple[torch.Tensor,
     >>> argmax_index(x)
     (tensor(0), tensor(0), tensor(1))
     """
-    d = _check_input(x, dim, "argmax_index")
-    if d is None:
+    return _argmax_index(x, _check_input(x, dim, "argmax_index"))
+
+
+def _argmax_index(x: torch.Tensor, dim: int | None) -> tuple[torch.Tensor, ...]:
+    """``argmax_index`` for checked arguments (``dim`` None or in ``0 .. x.dim() - 1``)."""
+    if dim is None:
         return torch.unravel_index(x.argmax(), x.shape)
     if x.dim() == 0:
         return ()
-    positions = _positions_along(x, d)
-    return (*positions[:d], x.argmax(d), *positions[d:])
+    positions = _positions_along(x, dim)
+    return (*positions[:dim], x.argmax(dim), *positions[dim:])
 
 
 def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
@@ -137,8 +141,8 @@ def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     if x.dim() == 0:  # a single value has no coordinates
         return torch.zeros(0, dtype=torch.int64, device=x.device)
     if d is None:
-        return torch.stack(argmax_index(x))
-    index = argmax_index(x, d)
+        return torch.stack(_argmax_index(x, None))
+    index = _argmax_index(x, d)
     shape = index[d].shape  # the shape of x.argmax(d); the aranges broadcast to it
     return torch.stack([t.expand(shape) for t in index], dim=-1)
 
@@ -211,8 +215,7 @@ def max_along(x: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
             [9]])
     """
     d = _check_input(x, dim, "max_along")
-    if not isinstance(keepdim, bool):
-        raise TypeError(f"keepdim must be True or False, got {type(keepdim).__name__} {keepdim!r}")
+    check_bool(keepdim, "keepdim")
     if x.dim() == 0:
         return x.clone()
     values = x.gather(d, x.argmax(d, keepdim=True))

@@ -20,7 +20,7 @@ CUDA (pinned in ``tests/test_autograd.py``).
 ...     print(saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3)))
 0 tensors saved for backward, 0 bytes
 
-``trace_graph`` records the same for a small function together with the forward structure
+``_trace_graph`` records the same for a small function together with the forward structure
 (which call made which tensor), for ``snippets.draw.autograd_graph``. ``ema_update_`` is the
 exponential moving average of a model's parameters, done in place under ``torch.no_grad()``,
 and ``evaluating`` runs a block with a model in eval mode and grad mode off, then puts every
@@ -38,27 +38,16 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from snippets.validate import _tensors_in, check_tensor, shape_str
+from snippets.validate import _tensors_in, check_bool, check_module, check_tensor, shape_str
 
-__all__ = [
-    "SOURCES",
-    "GraphTrace",
-    "SavedTensor",
-    "SavedTensors",
-    "TracedOp",
-    "TracedTensor",
-    "ema_update_",
-    "evaluating",
-    "saved_tensors_report",
-    "trace_graph",
-]
+__all__ = ["ema_update_", "evaluating", "saved_tensors_report"]
 
 # Where a saved tensor's memory comes from, in the order the report explains them.
-SOURCES = ("input", "parameter", "output", "activation")
+_SOURCES = ("input", "parameter", "output", "activation")
 
 
 @dataclass(frozen=True)
-class SavedTensor:
+class _SavedTensor:
     """One tensor that autograd saved for backward."""
 
     op: str  # the torch call during which it was saved, e.g. "linear", "relu", "mul"
@@ -69,7 +58,7 @@ class SavedTensor:
 
 
 @dataclass(frozen=True)
-class SavedTensors:
+class _SavedTensors:
     """Everything one call saved for backward; ``count`` and ``nbytes`` sum it up.
 
     ``nbytes`` adds up every saved tensor, so a tensor saved twice (by two ops) counts twice.
@@ -78,7 +67,7 @@ class SavedTensors:
     Under ``torch.no_grad()`` they are freed as soon as the next op has used them.
     """
 
-    entries: tuple[SavedTensor, ...]
+    entries: tuple[_SavedTensor, ...]
     activation_nbytes: int
 
     @property
@@ -91,7 +80,7 @@ class SavedTensors:
 
     def by_source(self) -> dict[str, int]:
         """Bytes per source, for every source in ``SOURCES``."""
-        return {s: sum(e.nbytes for e in self.entries if e.source == s) for s in SOURCES}
+        return {s: sum(e.nbytes for e in self.entries if e.source == s) for s in _SOURCES}
 
     def __str__(self) -> str:
         noun = "tensor" if self.count == 1 else "tensors"
@@ -260,7 +249,7 @@ def _report(
     inputs: list[torch.Tensor],
     parameters: list[torch.Tensor],
     outputs: list[torch.Tensor],
-) -> SavedTensors:
+) -> _SavedTensors:
     known = {
         "input": {_storage_key(t) for t in inputs},
         "parameter": {_storage_key(t) for t in parameters},
@@ -278,12 +267,12 @@ def _report(
         if source == "activation" and key is not None:
             activations[key] = t.untyped_storage().nbytes()
         entries.append(
-            SavedTensor(op, tuple(t.shape), t.dtype, t.numel() * t.element_size(), source)
+            _SavedTensor(op, tuple(t.shape), t.dtype, t.numel() * t.element_size(), source)
         )
-    return SavedTensors(tuple(entries), sum(activations.values()))
+    return _SavedTensors(tuple(entries), sum(activations.values()))
 
 
-def saved_tensors_report(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> SavedTensors:
+def saved_tensors_report(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> _SavedTensors:
     """Run ``fn(*args, **kwargs)`` and report what autograd saved for backward.
 
     Grad mode is whatever it is where you call this: inside ``torch.no_grad()`` (or
@@ -322,7 +311,7 @@ def saved_tensors_report(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> S
 
 
 @dataclass(frozen=True)
-class TracedTensor:
+class _TracedTensor:
     """One tensor of a traced function, as autograd left it."""
 
     name: str
@@ -334,7 +323,7 @@ class TracedTensor:
 
 
 @dataclass(frozen=True)
-class TracedOp:
+class _TracedOp:
     """One torch call of a traced function."""
 
     op: str
@@ -345,26 +334,26 @@ class TracedOp:
 
 
 @dataclass(frozen=True)
-class GraphTrace:
+class _GraphTrace:
     """The tensors and calls of one run of a small function, and what autograd saved."""
 
-    tensors: dict[str, TracedTensor]
-    ops: tuple[TracedOp, ...]
-    saved: SavedTensors
+    tensors: dict[str, _TracedTensor]
+    ops: tuple[_TracedOp, ...]
+    saved: _SavedTensors
 
 
 def _grad_fn_name(t: torch.Tensor) -> str | None:
     return type(t.grad_fn).__name__ if t.grad_fn is not None else None
 
 
-def trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> GraphTrace:
+def _trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> _GraphTrace:
     """Run ``fn(**inputs)`` and record which call made which tensor and what it saved.
 
     ``fn`` returns a tensor (named ``out``) or a dict of named tensors; other tensors made on
     the way are named ``t1``, ``t2``, ... Meant for the small functions a figure can show.
 
     >>> x, w = torch.tensor([1.0, 2.0]), torch.tensor([3.0, -4.0], requires_grad=True)
-    >>> tr = trace_graph(lambda x, w: {"y": x * w, "loss": (x * w).relu().sum()}, x=x, w=w)
+    >>> tr = _trace_graph(lambda x, w: {"y": x * w, "loss": (x * w).relu().sum()}, x=x, w=w)
     >>> [(op.op, op.inputs, op.outputs, op.grad_fn, op.saved) for op in tr.ops][:2]
     [('mul', ('x', 'w'), ('y',), 'MulBackward0', ('x',)), ('mul', ('x', 'w'), ('t1',), 'MulBackward0', ('x',))]
     >>> tr.tensors["x"].saved_by, tr.tensors["w"].requires_grad
@@ -416,9 +405,9 @@ def trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> GraphTrace
             saved.append(match)
             if match != "?":
                 saved_by.setdefault(match, []).append(grad_fn or call.op)
-        ops.append(TracedOp(call.op, tuple(ins), tuple(outs), grad_fn, tuple(saved)))
+        ops.append(_TracedOp(call.op, tuple(ins), tuple(outs), grad_fn, tuple(saved)))
     tensors = {
-        names[id(t)]: TracedTensor(
+        names[id(t)]: _TracedTensor(
             names[id(t)],
             t.detach().cpu().clone(),
             t.requires_grad,
@@ -429,7 +418,7 @@ def trace_graph(fn: Callable[..., Any], /, **inputs: torch.Tensor) -> GraphTrace
         for t in order
     }
     report = _report(recorder, list(inputs.values()), [], _tensors_in(returned))
-    return GraphTrace(tensors, tuple(ops), report)
+    return _GraphTrace(tensors, tuple(ops), report)
 
 
 # --- no_grad inside training: an exponential moving average of the parameters ------------------
@@ -509,9 +498,8 @@ def ema_update_(ema_model: nn.Module, model: nn.Module, decay: float) -> nn.Modu
     ...
     ValueError: parameter 'weight' has shape (1, 2) in ema_model but (1, 3) in model
     """
-    for value, name in ((ema_model, "ema_model"), (model, "model")):
-        if not isinstance(value, nn.Module):
-            raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    check_module(ema_model, "ema_model")
+    check_module(model, "model")
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay <= 1:
         raise ValueError(f"decay must be a number in [0, 1], got {decay!r}")
     _check_same_tensors(ema_model, model, "parameter")
@@ -547,12 +535,8 @@ def evaluating(model: nn.Module, *, inference: bool = False) -> Iterator[nn.Modu
     >>> model.training, out.requires_grad
     (True, False)
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(inference, bool):
-        raise TypeError(
-            f"inference must be True or False, got {type(inference).__name__} {inference!r}"
-        )
+    check_module(model, "model")
+    check_bool(inference, "inference")
     flags = [(m, m.training) for m in model.modules()]
     grad_off = torch.inference_mode() if inference else torch.no_grad()
     model.eval()

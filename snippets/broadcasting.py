@@ -33,13 +33,10 @@ from dataclasses import dataclass
 
 import torch
 
-from snippets.validate import check_int, shape_str
+from snippets.validate import check_bool, check_int, is_int, shape_str
 
 __all__ = [
-    "BroadcastExplanation",
-    "DimStep",
     "band_mask",
-    "broadcast_sources",
     "causal_mask",
     "checked_broadcast_shapes",
     "explain_broadcast",
@@ -62,7 +59,7 @@ def _as_shape(value: object, position: int, name: str) -> tuple[int, ...]:
     """A tuple of non-negative ints from a shape, a tensor (its shape) or an int (one dim)."""
     if isinstance(value, torch.Tensor):
         return tuple(value.shape)
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_int(value):
         value = (value,)
     if not isinstance(value, (tuple, list, torch.Size)):
         raise TypeError(
@@ -70,7 +67,7 @@ def _as_shape(value: object, position: int, name: str) -> tuple[int, ...]:
             f"int, got {type(value).__name__}"
         )
     for d, size in enumerate(value):
-        if not isinstance(size, int) or isinstance(size, bool):
+        if not is_int(size):
             raise TypeError(
                 f"shape {position} ({name}) = {tuple(value)!r} has a {type(size).__name__} at "
                 f"dim {d}; sizes must be ints"
@@ -88,7 +85,7 @@ def _join(names: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
-class DimStep:
+class _DimStep:
     """What the rule does in one dim (counted from the right: -1 is the last dim).
 
     ``sizes`` holds each shape's size there, or None where the shape has no such dim;
@@ -105,14 +102,14 @@ class DimStep:
         return self.result is not None
 
 
-def _step(dim: int, sizes: tuple[int | None, ...], names: tuple[str, ...]) -> DimStep:
+def _step(dim: int, sizes: tuple[int | None, ...], names: tuple[str, ...]) -> _DimStep:
     present = [s for s in sizes if s is not None]
     big = sorted({s for s in present if s != 1})
     if len(big) > 1:
         has = ", ".join(f"{n} has {s}" for n, s in zip(names, sizes, strict=True) if s is not None)
         differ = ", ".join(map(str, big[:-1])) + f" and {big[-1]}"
         nobody = "neither is 1" if len(big) == 2 else "none of them is 1"
-        return DimStep(dim, sizes, None, f"dim {dim} fails: {has}; {differ} differ and {nobody}")
+        return _DimStep(dim, sizes, None, f"dim {dim} fails: {has}; {differ} differ and {nobody}")
     target = big[0] if big else 1
     missing = [n for n, s in zip(names, sizes, strict=True) if s is None]
     ones = [n for n, s in zip(names, sizes, strict=True) if s == 1] if target != 1 else []
@@ -128,11 +125,11 @@ def _step(dim: int, sizes: tuple[int | None, ...], names: tuple[str, ...]) -> Di
         )
     if not parts:
         parts.append(f"all sizes are {target}" if len(present) > 1 else f"only {target}")
-    return DimStep(dim, sizes, target, f"dim {dim} -> {target}: " + "; ".join(parts))
+    return _DimStep(dim, sizes, target, f"dim {dim} -> {target}: " + "; ".join(parts))
 
 
 @dataclass(frozen=True, repr=False)
-class BroadcastExplanation:
+class _BroadcastExplanation:
     """The broadcast rule applied to some shapes: the aligned table, step by step.
 
     ``result`` is the broadcast shape, or None when the shapes do not broadcast; then
@@ -143,7 +140,7 @@ class BroadcastExplanation:
 
     shapes: tuple[tuple[int, ...], ...]
     names: tuple[str, ...]
-    steps: tuple[DimStep, ...]
+    steps: tuple[_DimStep, ...]
 
     @property
     def ndim(self) -> int:
@@ -227,7 +224,7 @@ class BroadcastExplanation:
 
 def explain_broadcast(
     *shapes: ShapeLike, names: Sequence[str] | None = None
-) -> BroadcastExplanation:
+) -> _BroadcastExplanation:
     """Apply the broadcast rule to ``shapes`` and say, dim by dim, what happens.
 
     Each shape may be a tuple or list of ints, a ``torch.Size``, a tensor (its shape is used) or
@@ -262,7 +259,7 @@ def explain_broadcast(
     for dim in range(-ndim, 0):
         sizes = tuple(s[dim] if len(s) >= -dim else None for s in parsed)
         steps.append(_step(dim, sizes, tuple(names)))
-    return BroadcastExplanation(parsed, tuple(names), tuple(steps))
+    return _BroadcastExplanation(parsed, tuple(names), tuple(steps))
 
 
 def checked_broadcast_shapes(*shapes: ShapeLike, names: Sequence[str] | None = None) -> torch.Size:
@@ -283,7 +280,7 @@ def checked_broadcast_shapes(*shapes: ShapeLike, names: Sequence[str] | None = N
     return torch.Size(explanation.result or ())
 
 
-def broadcast_sources(
+def _broadcast_sources(
     shape: ShapeLike, out_shape: ShapeLike, *, device: torch.device | str | None = None
 ) -> torch.Tensor:
     """For every position ``p`` of a result of ``out_shape``, the position of the element of an
@@ -293,9 +290,9 @@ def broadcast_sources(
     ``len(shape)`` coordinates of ``p`` (the missing leading dims are dropped), then put 0 in
     every dim where ``shape`` has size 1.
 
-    >>> broadcast_sources((3, 1), (2, 3, 4))[1, 2, 3].tolist()
+    >>> _broadcast_sources((3, 1), (2, 3, 4))[1, 2, 3].tolist()
     [2, 0]
-    >>> broadcast_sources((2,), (3,))
+    >>> _broadcast_sources((2,), (3,))
     Traceback (most recent call last):
     ...
     ValueError: shape (2,) cannot be broadcast to (3,): at dim -1 it has 2, not 1 or 3
@@ -381,8 +378,7 @@ def triangular_mask(
     rows = _int64(rows, "rows", minimum=0)
     cols = rows if cols is None else _int64(cols, "cols", minimum=0)
     diagonal = _int64(diagonal, "diagonal")
-    if not isinstance(upper, bool):
-        raise TypeError(f"upper must be True or False, got {type(upper).__name__} {upper!r}")
+    check_bool(upper, "upper")
     offsets = _offsets(rows, cols, _check_device(device))
     return offsets >= diagonal if upper else offsets <= diagonal
 

@@ -7,13 +7,10 @@ Example data is always made on the CPU (fixed values, or a generator seeded expl
 then moved to ``DEVICE``: ``torch.manual_seed(0); torch.randn(3, device="cuda")`` prints other
 numbers than the same call on the CPU, so the book never draws random numbers on the GPU.
 
->>> from snippets.device import example, example_ints
->>> example([[1, 2], [3, 4]]).cpu()
+>>> from snippets.device import _example
+>>> _example([[1, 2], [3, 4]]).cpu()
 tensor([[1, 2],
         [3, 4]])
->>> example_ints(0, 10, 2, 3, seed=0).cpu()
-tensor([[4, 9, 3],
-        [0, 3, 9]])
 """
 
 from __future__ import annotations
@@ -26,14 +23,7 @@ import torch
 
 from snippets.validate import check_int
 
-__all__ = [
-    "DEVICE",
-    "example",
-    "example_ints",
-    "example_normal",
-    "resolve_device",
-    "setup",
-]
+__all__ = ["DEVICE", "example_normal", "resolve_device", "setup"]
 
 ENV_VAR = "TORCH_DEVICE"
 
@@ -151,12 +141,12 @@ def _shape(shape: Sequence[int], what: str) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def example(values: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
+def _example(values: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
     """Fixed example data: ``torch.tensor(values)`` made on the CPU, then moved to ``DEVICE``.
 
     A tensor is accepted too (it is copied, so the example never aliases the caller's data).
 
-    >>> example([0.5, 1.5], dtype=torch.float64).dtype
+    >>> _example([0.5, 1.5], dtype=torch.float64).dtype
     torch.float64
     """
     if isinstance(values, torch.Tensor):
@@ -166,18 +156,6 @@ def example(values: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
     else:
         t = torch.tensor(values, dtype=dtype, device="cpu")
     return t.to(DEVICE)
-
-
-def example_ints(low: int, high: int, *shape: int, seed: int = 0) -> torch.Tensor:
-    """Random int64 values in ``[low, high)`` from a CPU generator seeded with ``seed``.
-
-    >>> example_ints(0, 3, 4, seed=1).shape
-    torch.Size([4])
-    """
-    if high <= low:
-        raise ValueError(f"example_ints: need low < high, got low={low}, high={high}")
-    size = _shape(shape, "example_ints")
-    return torch.randint(low, high, size, generator=_generator(seed)).to(DEVICE)
 
 
 def example_normal(*shape: int, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.Tensor:

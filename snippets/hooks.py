@@ -36,23 +36,26 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _module_globals
 
-from snippets.validate import _tensors_in, shape_str
+from snippets.validate import _tensors_in, check_bool, check_module, shape_str
 
 __all__ = [
-    "HOOK_KINDS",
     "HookEvent",
     "StopForward",
     "Trace",
     "TraceDict",
     "forward_arguments",
     "forward_calls",
-    "get_module",
     "hook_counts",
     "record_hook_order",
 ]
 
 # The hook kinds counted by hook_counts, in the order the chapter introduces them.
-HOOK_KINDS = ("forward_pre", "forward", "backward_pre", "backward", "tensor", "global")
+_HOOK_KINDS = ("forward_pre", "forward", "backward_pre", "backward", "tensor", "global")
+# The kinds record_hook_order records (every kind but "global"), in the order they fire on one
+# layer: forward pre-hook, forward hook, then in the backward pass the tensor hook on the
+# layer's output, the backward pre-hook and the backward hook. snippets.draw.hook_timeline
+# styles exactly these.
+_RECORDED_KINDS = ("forward_pre", "forward", "tensor", "backward_pre", "backward")
 
 _GLOBAL_DICTS = (
     "_global_forward_pre_hooks",
@@ -63,9 +66,7 @@ _GLOBAL_DICTS = (
 
 
 def _check_model(model: object) -> nn.Module:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return model
+    return check_module(model, "model")
 
 
 def hook_counts(model: nn.Module) -> dict[str, int]:
@@ -87,7 +88,7 @@ def hook_counts(model: nn.Module) -> dict[str, int]:
     0
     """
     _check_model(model)
-    counts = dict.fromkeys(HOOK_KINDS, 0)
+    counts = dict.fromkeys(_HOOK_KINDS, 0)
     for m in model.modules():
         counts["forward_pre"] += len(m._forward_pre_hooks)
         counts["forward"] += len(m._forward_hooks)
@@ -109,7 +110,7 @@ def _list_names(names: list[str], limit: int = 24) -> str:
     return shown + more
 
 
-def get_module(model: nn.Module, layer: str) -> nn.Module:
+def _get_module(model: nn.Module, layer: str) -> nn.Module:
     """The submodule of ``model`` called ``layer`` (a name from ``model.named_modules()``).
 
     ``""`` is the model itself; nested modules use dots (``"encoder.0.fc"``). A wrong name is a
@@ -118,9 +119,9 @@ def get_module(model: nn.Module, layer: str) -> nn.Module:
     >>> from collections import OrderedDict
     >>> from torch import nn
     >>> model = nn.Sequential(OrderedDict(fc1=nn.Linear(2, 3), act=nn.ReLU(), fc2=nn.Linear(3, 1)))
-    >>> get_module(model, "act")
+    >>> _get_module(model, "act")
     ReLU()
-    >>> get_module(model, "fc3")
+    >>> _get_module(model, "fc3")
     Traceback (most recent call last):
     ...
     LookupError: no module named 'fc3' in Sequential; the valid names are '' (the model itself), 'fc1', 'act', 'fc2' (did you mean 'fc2' or 'fc1'?)
@@ -213,8 +214,7 @@ EditFn = Callable[[Any, str], Any]
 
 def _check_flags(**flags: object) -> None:
     for name, value in flags.items():
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+        check_bool(value, name)
 
 
 class _ClosingContext(contextlib.AbstractContextManager):
@@ -260,7 +260,7 @@ def _never_fired(layers: list[str], modules: dict[str, nn.Module]) -> str:
 class Trace(_ClosingContext):
     """Retain (and optionally edit) what one named module of ``model`` computes.
 
-    ``Trace(model, layer)`` registers a forward hook on ``get_module(model, layer)`` at once;
+    ``Trace(model, layer)`` registers a forward hook on ``_get_module(model, layer)`` at once;
     leaving the ``with`` block (or calling ``close()``) removes it, also when the block raises.
 
     - ``retain_output`` (default True): ``.output`` is the module's output, after any edit.
@@ -309,7 +309,7 @@ class Trace(_ClosingContext):
         stop: bool = False,
         must_fire: bool = False,
     ) -> None:
-        self.module = get_module(model, layer)
+        self.module = _get_module(model, layer)
         _check_flags(
             retain_output=retain_output,
             retain_input=retain_input,
@@ -432,7 +432,7 @@ class TraceDict(dict, _ClosingContext):
         names = _layer_names(layers)
         seen: dict[int, str] = {}
         for name in names:
-            module = get_module(model, name)  # raises for a wrong name, before any hook
+            module = _get_module(model, name)  # raises for a wrong name, before any hook
             if name in seen.values():
                 raise ValueError(f"layer {name!r} is listed twice in layers={names!r}")
             if id(module) in seen:
@@ -528,8 +528,7 @@ def forward_arguments(
     >>> forward_arguments(Gate(), (x,))["mask"] is None
     True
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    check_module(module, "module")
     if not isinstance(args, tuple):
         raise TypeError(
             f"args must be the tuple of positional arguments a hook receives, got "
@@ -611,7 +610,7 @@ class HookEvent(NamedTuple):
 
     step: int  # 0, 1, 2, ... in the order the hooks fired
     phase: str  # "forward" or "backward"
-    kind: str  # "forward_pre", "forward", "tensor", "backward_pre" or "backward"
+    kind: str  # one of _RECORDED_KINDS
     layer: str  # the module's name in model.named_modules()
 
 
@@ -654,7 +653,7 @@ def record_hook_order(
     if x.device != device:
         raise ValueError(f"x is on {x.device} but the model's parameters are on {device}")
     names = [n for n, _ in model.named_children()] if layers is None else _layer_names(layers)
-    modules = {name: get_module(model, name) for name in names}
+    modules = {name: _get_module(model, name) for name in names}
     events: list[HookEvent] = []
     phase = "forward"
 

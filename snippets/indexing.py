@@ -29,30 +29,27 @@ import torch
 from snippets.validate import (
     _check_leading_dims,
     check_dim,
+    check_has_dims,
     check_index_dtype,
     check_index_values,
     check_int,
     check_ndim,
     check_same_device,
     check_tensor,
+    is_int,
     shape_str,
 )
 
 __all__ = [
     "broadcast_along_dim",
     "check_class_indices",
-    "check_gather_args",
-    "check_take_along_dim_args",
     "checked_gather",
     "checked_take_along_dim",
-    "gather_sources",
     "select_patches",
     "sort_rows_by_key",
     "take_along_dim_shape",
-    "take_along_dim_sources",
     "taken_action_values",
     "token_logprobs",
-    "top_k_rows",
 ]
 
 
@@ -104,7 +101,7 @@ def check_class_indices(
     )
 
 
-def check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int:
+def _check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int:
     """Validate the arguments of ``torch.gather(input, dim, index)``; return ``dim`` as ``0..n-1``.
 
     The rules, in the order they are checked:
@@ -117,9 +114,9 @@ def check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int
     4. ``index.size(d) <= input.size(d)`` for every ``d != dim`` (along ``dim`` it may be larger);
     5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices).
 
-    >>> check_gather_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long))
+    >>> _check_gather_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long))
     1
-    >>> check_gather_args(torch.zeros(2, 3), 1, torch.zeros(3, 1, dtype=torch.long))
+    >>> _check_gather_args(torch.zeros(2, 3), 1, torch.zeros(3, 1, dtype=torch.long))
     Traceback (most recent call last):
     ...
     ValueError: index.shape[0] is 3 but input.shape[0] is 2 (index shape (3, 1), input shape (2, 3)): away from dim=1, index may not be larger than input
@@ -153,7 +150,7 @@ def check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int
 
 
 def checked_gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
-    """``torch.gather(input, dim, index)`` after ``check_gather_args``.
+    """``torch.gather(input, dim, index)`` after ``_check_gather_args``.
 
     On CUDA an out-of-range index is a device-side assert that leaves the CUDA context
     unusable; this raises a readable IndexError first.
@@ -163,24 +160,22 @@ def checked_gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.
     ...
     IndexError: index holds 3 at position (0,), but input.shape[0] is 3 (shape (3,)): along dim 0 the valid indices are 0..2
     """
-    dim = check_gather_args(input, dim, index)
+    dim = _check_gather_args(input, dim, index)
     return torch.gather(input, dim, index)
 
 
-def gather_sources(index: torch.Tensor, dim: int) -> torch.Tensor:
+def _gather_sources(index: torch.Tensor, dim: int) -> torch.Tensor:
     """Where each output element of ``gather(input, dim, index)`` comes from in ``input``.
 
     Returns an int64 tensor of shape ``(*index.shape, index.dim())``: at every output position
     ``p`` the full coordinate ``p`` with ``p[dim]`` replaced by ``index[p]``. This is the rule
     of gather made visible; ``snippets.draw`` draws it. A 0-d index (which gather reads as 1-d)
-    gives ``(1,)``: the one coordinate ``index`` itself.
+    gives ``(1,)``: the one coordinate ``index`` itself. Internal: the caller has checked
+    ``index`` (an int tensor) and ``dim`` (in ``0 .. index.dim() - 1``).
 
-    >>> gather_sources(torch.tensor([[0, 2], [1, 0]]), dim=1).tolist()
+    >>> _gather_sources(torch.tensor([[0, 2], [1, 0]]), dim=1).tolist()
     [[[0, 0], [0, 2]], [[1, 1], [1, 0]]]
     """
-    check_tensor(index, "index")
-    check_index_dtype(index, op="gather")
-    dim = check_dim(dim, index, tensor_name="index")
     if index.dim() == 0:  # gather reads input[index] (a 0-d index counts as 1-d): one coordinate
         return index.long().reshape(1)
     axes = [torch.arange(s, device=index.device) for s in index.shape]
@@ -288,37 +283,6 @@ def select_patches(patches: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return patches.gather(1, expanded)
 
 
-def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The k rows of each ``x[b]`` with the highest ``scores[b]``, best first.
-
-    ``x`` is (B, N, D) and ``scores`` is (B, N); returns ``(rows, indices)`` of shapes (B, k, D)
-    and (B, k). Uses ``torch.topk`` then ``select_patches``; with tied scores ``topk`` may
-    return either index, so the book's examples avoid ties.
-
-    >>> x = torch.arange(6.).reshape(1, 3, 2)
-    >>> top_k_rows(x, torch.tensor([[0.1, 0.9, 0.5]]), k=2)
-    (tensor([[[2., 3.],
-             [4., 5.]]]), tensor([[1, 2]]))
-    """
-    check_tensor(x, "x")
-    check_tensor(scores, "scores")
-    check_ndim(x, 3, name="x", what="(B, N, D)")
-    check_ndim(scores, 2, name="scores", what="(B, N)")
-    check_same_device(scores, x, names=("scores", "x"))
-    if scores.dtype == torch.bool or scores.is_complex():
-        got = str(scores.dtype).removeprefix("torch.")
-        raise TypeError(f"scores must be real numbers to rank, got {got}")
-    if tuple(scores.shape) != tuple(x.shape[:2]):
-        raise ValueError(
-            f"scores has shape {shape_str(scores.shape)} but x has shape {shape_str(x.shape)}: "
-            f"scores must be (B, N) = {shape_str(x.shape[:2])}"
-        )
-    if not 0 <= check_int(k, "k") <= x.size(1):
-        raise ValueError(f"k must be an int in 0..{x.size(1)} (x.shape[1]), got {k!r}")
-    indices = scores.topk(k, dim=1).indices
-    return select_patches(x, indices), indices
-
-
 # --- take_along_dim ---------------------------------------------------------------------------
 # ``torch.take_along_dim(input, indices, dim)`` is gather after broadcasting: in every dim but
 # ``dim`` the sizes of input and indices must be equal or 1, and the size-1 side is stretched.
@@ -410,16 +374,13 @@ def take_along_dim_shape(
     indices_shape = _shape_arg(indices_shape, "indices_shape")
     if dim is None:
         return (math.prod(indices_shape),)
-    if len(input_shape) == 0:
-        raise IndexError(
-            f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along; "
-            "use dim=None"
-        )
-    dim = check_dim(dim, torch.empty(input_shape, device="meta"), tensor_name="input")
+    meta = torch.empty(input_shape, device="meta")
+    check_has_dims(meta, dim, hint="; use dim=None")
+    dim = check_dim(dim, meta, tensor_name="input")
     return _away_from_dim_shapes(input_shape, indices_shape, dim)[1]
 
 
-def check_take_along_dim_args(
+def _check_take_along_dim_args(
     input: torch.Tensor, indices: torch.Tensor, dim: int | None = None
 ) -> int | None:
     """Validate the arguments of ``torch.take_along_dim``; return ``dim`` as ``0..n-1`` (or None).
@@ -441,9 +402,9 @@ def check_take_along_dim_args(
        One rule, gather's, means the same on every release.
 
     >>> x = torch.zeros(2, 3)
-    >>> check_take_along_dim_args(x, torch.tensor([[0, 2]]), dim=-1)
+    >>> _check_take_along_dim_args(x, torch.tensor([[0, 2]]), dim=-1)
     1
-    >>> check_take_along_dim_args(x, torch.tensor([[0, 5]]), dim=1)
+    >>> _check_take_along_dim_args(x, torch.tensor([[0, 5]]), dim=1)
     Traceback (most recent call last):
     ...
     IndexError: indices holds 5 at position (0, 1), but input.shape[1] is 3 (shape (2, 3)): along dim 1 the valid indices are 0..2
@@ -452,13 +413,9 @@ def check_take_along_dim_args(
     check_tensor(indices, "indices")
     check_same_device(indices, input, names=("indices", "input"))
     if dim is not None:
-        if not isinstance(dim, int) or isinstance(dim, bool):
+        if not is_int(dim):
             raise TypeError(f"dim must be an int or None, got {type(dim).__name__}")
-        if input.dim() == 0:
-            raise IndexError(
-                f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along; "
-                "use dim=None"
-            )
+        check_has_dims(input, dim, hint="; use dim=None")
         dim = check_dim(dim, input, tensor_name="input")
     check_index_dtype(indices, name="indices", op="take_along_dim", allowed=(torch.int64,))
     if dim is None:
@@ -479,11 +436,11 @@ def check_take_along_dim_args(
 def checked_take_along_dim(
     input: torch.Tensor, indices: torch.Tensor, dim: int | None = None
 ) -> torch.Tensor:
-    """``torch.take_along_dim(input, indices, dim)`` after ``check_take_along_dim_args``.
+    """``torch.take_along_dim(input, indices, dim)`` after ``_check_take_along_dim_args``.
 
     Unlike PyTorch 2.13 and 2.14 it raises on an index outside ``0 .. input.size(dim) - 1``
     when ``dim`` is given, negative ones included (those releases wrap it modulo the size;
-    2.9.1 raises too: see ``check_take_along_dim_args``), and with ``dim=None`` it also accepts
+    2.9.1 raises too: see ``_check_take_along_dim_args``), and with ``dim=None`` it also accepts
     an input that cannot be viewed as 1-D (PyTorch calls ``view(-1)`` and fails on, say, a
     transposed input). So whenever it returns, it returns what every one of those releases
     returns for valid indices.
@@ -499,7 +456,7 @@ def checked_take_along_dim(
     ...
     IndexError: indices holds 3 at position (0, 1), but input.shape[1] is 3 (shape (2, 3)): along dim 1 the valid indices are 0..2
     """
-    dim = check_take_along_dim_args(input, indices, dim)
+    dim = _check_take_along_dim_args(input, indices, dim)
     if dim is None:
         return torch.take_along_dim(input.reshape(-1), indices.reshape(-1), dim=0)
     return torch.take_along_dim(input, indices, dim=dim)
@@ -516,7 +473,7 @@ def broadcast_along_dim(
     ``0 .. input.size(dim) - 1``. Outside that range gather raises, while take_along_dim wraps
     the index modulo the size (PyTorch 2.13.0 and 2.14.1) or raises (2.9.1). Along ``dim``
     nothing is stretched: the input keeps its size there, and so do the indices. The index
-    values are not looked at (``check_take_along_dim_args`` does that).
+    values are not looked at (``_check_take_along_dim_args`` does that).
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> xb, ib = broadcast_along_dim(x, torch.tensor([[2, 0]]), dim=1)
@@ -531,16 +488,25 @@ def broadcast_along_dim(
     check_tensor(indices, "indices")
     check_same_device(indices, input, names=("indices", "input"))
     check_index_dtype(indices, name="indices", op="broadcast_along_dim (it feeds gather)")
-    if input.dim() == 0:
-        raise IndexError(
-            f"dim={dim} given but input is 0-d (shape ()): it has no dim to take along"
-        )
+    check_has_dims(input, dim)
     dim = check_dim(dim, input, tensor_name="input")
-    input_shape, out_shape = _away_from_dim_shapes(tuple(input.shape), tuple(indices.shape), dim)
-    return input.expand(input_shape), indices.expand(out_shape)
+    _away_from_dim_shapes(tuple(input.shape), tuple(indices.shape), dim)
+    return _broadcast_along_dim(input, indices, dim)
 
 
-def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int) -> torch.Tensor:
+def _broadcast_along_dim(
+    input: torch.Tensor, indices: torch.Tensor, dim: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``broadcast_along_dim`` for checked arguments (``dim`` in ``0 .. input.dim() - 1``)."""
+    out = [
+        n_idx if d == dim or n_idx != 1 else n_in
+        for d, (n_in, n_idx) in enumerate(zip(input.shape, indices.shape, strict=True))
+    ]
+    input_shape = [input.size(d) if d == dim else n for d, n in enumerate(out)]
+    return input.expand(input_shape), indices.expand(out)
+
+
+def _take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int) -> torch.Tensor:
     """Where each output element of ``take_along_dim(input, indices, dim)`` comes from.
 
     Returns an int64 tensor of shape ``(*out.shape, input.dim())``: for every output position
@@ -548,23 +514,16 @@ def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int)
     along ``dim``, ``p[d]`` in a dim where input and output have the same size, and 0 in a dim
     where a size-1 input was stretched. ``snippets.draw.take_along_dim`` draws it.
 
-    The indices are checked as ``checked_take_along_dim`` checks them: an index outside
-    ``0 .. input.size(dim) - 1`` is an IndexError, so no coordinate here is one that PyTorch
-    would not read (2.13 would read index 3 of a size-3 dim as 0, and -1 as 2).
+    Internal: the caller has checked the arguments with ``_check_take_along_dim_args`` (an
+    index outside ``0 .. input.size(dim) - 1`` is refused there, so no coordinate here is one
+    that PyTorch would not read) and passes the ``dim`` it returned.
 
     >>> x = torch.tensor([[10, 20, 30]])                             # (1, 3): row 0 is stretched
-    >>> take_along_dim_sources(x, torch.tensor([[2], [0]]), dim=1).tolist()
+    >>> _take_along_dim_sources(x, torch.tensor([[2], [0]]), dim=1).tolist()
     [[[0, 2]], [[0, 0]]]
-    >>> take_along_dim_sources(x, torch.tensor([[3, -1]]), dim=1)
-    Traceback (most recent call last):
-    ...
-    IndexError: indices holds 3 at position (0, 0), but input.shape[1] is 3 (shape (1, 3)): along dim 1 the valid indices are 0..2
     """
-    if dim is None:
-        raise TypeError("dim must be an int: with dim=None there is no dim to trace sources along")
-    dim = check_take_along_dim_args(input, indices, dim)
-    _, indices_b = broadcast_along_dim(input, indices, dim)
-    sources = gather_sources(indices_b, dim)
+    _, indices_b = _broadcast_along_dim(input, indices, dim)
+    sources = _gather_sources(indices_b, dim)
     for d in range(input.dim()):
         if d != dim and input.size(d) == 1:
             sources[..., d] = 0

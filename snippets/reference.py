@@ -22,52 +22,35 @@ __all__ = [
     "advanced_index",
     "answer_rank",
     "argmax_coordinates",
-    "argmax_over",
-    "band_mask",
     "batch_pick",
     "broadcast_binary",
-    "broadcast_shape",
-    "broadcast_source",
     "cat",
     "channel_argmax_coordinates",
     "class_counts",
     "count_occurrences",
-    "ema_step",
+    "ema_step_",
     "ema_update",
-    "first_bad_class_index",
     "gather",
     "keep_top_k",
     "layer_output",
     "layer_output_grad",
     "length_mask",
-    "linear_mse",
-    "max_along",
+    "loss_for",
     "normalize_channels",
     "pairwise_sq_dists",
-    "patched_output",
+    "patch_layer",
     "peak_coordinates",
     "pick_channel",
     "pick_per_column",
     "predict_proba",
-    "put_along_dim",
     "scatter",
-    "scatter_add",
-    "scatter_reduce",
     "segment_max",
-    "segment_mean",
-    "segment_sum",
     "select_patches",
     "sequence_logprob",
     "sliding_windows",
     "sort_by_key",
-    "sort_rows_by_key",
     "take_along_dim",
-    "take_along_dim_sources",
-    "taken_action_values",
-    "token_logprobs",
     "top_k_labels",
-    "top_k_rows",
-    "triangular_mask",
     "undo_shuffle",
     "values_at_best",
 ]
@@ -75,6 +58,153 @@ __all__ = [
 
 def _positions(shape: torch.Size) -> itertools.product:
     return itertools.product(*(range(s) for s in shape))
+
+
+# ---------------------------------------------------------------------------------------------
+# notebooks/00-indexing.ipynb ("Indexing with tensors"): advanced indexing as a loop over the
+# output's positions. The layout rule is written out step by step: ints drop their dim, slices and
+# None keep (or add) one, a bool mask stands for the tensors of its nonzero positions, and the index
+# tensors' broadcast dims go in place when the tensors are next to each other, first otherwise.
+
+
+def _mask_positions(mask: torch.Tensor) -> list[tuple[int, ...]]:
+    """The coordinates of the True elements of ``mask``, in row-major order."""
+    return [p for p in _positions(mask.shape) if bool(mask[p])]
+
+
+def _expand_items(shape: tuple[int, ...], indices: object) -> list[tuple[str, int, object]]:
+    items = list(indices) if isinstance(indices, tuple) else [indices]
+    named = 0
+    for item in items:
+        if isinstance(item, torch.Tensor) and item.dtype == torch.bool:
+            named += item.dim()
+        elif item is not None and item is not Ellipsis:
+            named += 1
+    if named > len(shape):
+        raise IndexError(f"too many indices: {named} for {len(shape)} dims")
+    expanded: list[object] = []
+    for item in items:
+        if item is Ellipsis:
+            expanded += [slice(None)] * (len(shape) - named)
+        else:
+            expanded.append(item)
+    if Ellipsis not in items:
+        expanded += [slice(None)] * (len(shape) - named)
+    # (kind, dim, value): "int", "slice", "none", "adv" (value: a function of the broadcast
+    # position giving the coordinate along dim, and the tensor's shape)
+    out: list[tuple[str, int, object]] = []
+    d = 0
+    for item in expanded:
+        if item is None:
+            out.append(("none", d, None))
+        elif isinstance(item, slice):
+            out.append(("slice", d, list(range(*item.indices(shape[d])))))
+            d += 1
+        elif isinstance(item, int) or (isinstance(item, torch.Tensor) and item.dim() == 0):
+            i = int(item)
+            if not -shape[d] <= i < shape[d]:
+                raise IndexError(f"index {i} is out of range for dim {d} of size {shape[d]}")
+            out.append(("int", d, i % shape[d]))
+            d += 1
+        elif item.dtype == torch.bool:
+            if tuple(item.shape) != shape[d : d + item.dim()]:
+                raise IndexError(f"mask of shape {tuple(item.shape)} does not fit dims from {d}")
+            found = _mask_positions(item)
+            for j in range(item.dim()):
+                column = torch.tensor([p[j] for p in found], dtype=torch.long)
+                out.append(("adv", d + j, column))
+            d += item.dim()
+        else:
+            out.append(("adv", d, item))
+            d += 1
+    return out
+
+
+def advanced_index(x: torch.Tensor, indices: object) -> torch.Tensor:
+    """``x[indices]`` element by element, for ints, slices, None, ``...``, integer index
+    tensors (broadcast together) and bool masks.
+
+    Let ``B`` be the broadcast shape of the index tensors. An output position is split into
+    the slice/None coordinates and a position ``b`` of ``B``; the source element of ``x`` takes,
+    along each dim, the slice's value, the int, or ``tensor[b]`` (negative values counted from
+    the end). ``B``'s dims stand where the index tensors stand when they are next to each other
+    (ints do not count: they are gone first), and first otherwise.
+    """
+    shape = tuple(x.shape)
+    items = _expand_items(shape, indices)
+    kept = [it for it in items if it[0] != "int"]
+    adv = [k for k, it in enumerate(kept) if it[0] == "adv"]
+    b_shape = (
+        _broadcast_shape(*(tuple(it[2].shape) for it in kept if it[0] == "adv")) if adv else ()
+    )
+    in_place = bool(adv) and adv == list(range(adv[0], adv[-1] + 1))
+    # the output's dims, in order: ("basic", k) for kept item k, or ("b", j) for dim j of B
+    order: list[tuple[str, int]] = []
+    basic = [("basic", k) for k, it in enumerate(kept) if it[0] != "adv"]
+    bdims = [("b", j) for j in range(len(b_shape))]
+    if not adv:
+        order = basic
+    elif in_place:
+        before = [o for o in basic if o[1] < adv[0]]
+        order = before + bdims + [o for o in basic if o[1] > adv[-1]]
+    else:
+        order = bdims + basic
+    sizes = []
+    for kind, k in order:
+        if kind == "b":
+            sizes.append(b_shape[k])
+        else:
+            sizes.append(1 if kept[k][0] == "none" else len(kept[k][2]))
+    out = torch.empty(sizes, dtype=x.dtype, device=x.device)
+    for p in _positions(torch.Size(sizes)):
+        coords = dict(zip(order, p, strict=True))
+        b = tuple(coords[("b", j)] for j in range(len(b_shape)))
+        source = [0] * len(shape)
+        for kind, d, value in items:
+            if kind == "int":
+                source[d] = value
+        for k, (kind, d, value) in enumerate(kept):
+            if kind == "slice":
+                source[d] = value[coords[("basic", k)]]
+            elif kind == "adv":
+                t_pos = _broadcast_source(b, tuple(value.shape))
+                i = int(value[t_pos])
+                if not -shape[d] <= i < shape[d]:
+                    raise IndexError(f"index {i} is out of range for dim {d} of size {shape[d]}")
+                source[d] = i % shape[d]
+        out[p] = x[tuple(source)]
+    return out
+
+
+def batch_pick(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``out[b, :] = x[b, idx[b], :]`` for x ``(B, N, D)`` and idx ``(B,)``: one item per row."""
+    out = torch.empty(x.shape[0], x.shape[2], dtype=x.dtype, device=x.device)
+    for b in range(x.shape[0]):
+        for d in range(x.shape[2]):
+            out[b, d] = x[b, int(idx[b]), d]
+    return out
+
+
+def sliding_windows(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``out[i, j] = x[i + j]`` for x ``(N,)``: the ``N - k + 1`` windows of length ``k``."""
+    n = max(x.shape[0] - k + 1, 0)
+    out = torch.empty(n, k, dtype=x.dtype, device=x.device)
+    for i in range(n):
+        for j in range(k):
+            out[i, j] = x[i + j]
+    return out
+
+
+def count_occurrences(idx: torch.Tensor, n: int) -> torch.Tensor:
+    """``out[v]`` = how many times ``v`` appears in ``idx``, for ``v`` in ``0 .. n - 1``."""
+    out = torch.zeros(n, dtype=torch.int64, device=idx.device)
+    for i in range(idx.shape[0]):
+        out[int(idx[i])] += 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# notebooks/01-gather.ipynb: gather, and the jobs it does (log-probs, Q-values, patches).
 
 
 def gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
@@ -113,7 +243,7 @@ def _log_softmax_row(row: list[float]) -> list[float]:
     return [v - top - math.log(total) for v in row]
 
 
-def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+def _token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     """``out[b, t] = log softmax(logits[b, t])[tokens[b, t + 1]]`` for t in 0 .. T-2.
 
     The logits at position t predict the token at position t + 1 (the next-token shift).
@@ -131,7 +261,7 @@ def sequence_logprob(
     logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor
 ) -> torch.Tensor:
     """``out[b] = sum over t >= 1 with mask[b, t] of log p(tokens[b, t] | tokens[b, :t])``."""
-    per_token = token_logprobs(logits, tokens)
+    per_token = _token_logprobs(logits, tokens)
     out = torch.zeros(logits.shape[0], dtype=torch.float64)
     for b in range(logits.shape[0]):
         for t in range(1, tokens.shape[1]):
@@ -140,7 +270,7 @@ def sequence_logprob(
     return out.to(logits.dtype).to(logits.device)
 
 
-def taken_action_values(q_values: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+def _taken_action_values(q_values: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
     """``out[b] = q_values[b, actions[b]]``: the value of the action each transition took."""
     out = torch.empty(q_values.shape[0], dtype=q_values.dtype, device=q_values.device)
     for b in range(q_values.shape[0]):
@@ -159,225 +289,21 @@ def select_patches(patches: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def top_k_rows(x: torch.Tensor, scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each b, the k rows of ``x[b]`` with the highest ``scores[b]``, best first.
-
-    Returns ``(rows, indices)`` with shapes (B, k, D) and (B, k). Ties go to the lower index.
-    """
-    batch = x.shape[0]
-    indices = torch.empty(batch, k, dtype=torch.int64)
-    for b in range(batch):
-        order = sorted(range(scores.shape[1]), key=lambda n: (-float(scores[b, n]), n))
-        for j in range(k):
-            indices[b, j] = order[j]
-    indices = indices.to(x.device)
-    return select_patches(x, indices), indices
+def _first_bad_class_index(
+    indices: torch.Tensor, num_classes: int, ignore_index: int | None = None
+) -> tuple[tuple[int, ...], int] | None:
+    """The first (row-major) position and value outside ``0 .. num_classes - 1``, or None."""
+    for p in _positions(indices.shape):
+        v = int(indices[p])
+        if v == ignore_index:
+            continue
+        if not 0 <= v < num_classes:
+            return p, v
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter 3: argmax coordinates. "Larger" here is PyTorch's order for argmax: NaN beats every
-# number (inf included), and among equal values (or among NaNs) the first position wins.
-
-
-def _beats(value: float, best: float) -> bool:
-    """Whether ``value`` replaces ``best`` as the maximum so far (``best`` came earlier)."""
-    if best != best:  # a NaN already holds the place: nothing later beats it
-        return False
-    if value != value:
-        return True
-    return value > best
-
-
-def _value_at(values: object, p: tuple[int, ...]) -> float:
-    for i in p:
-        values = values[i]  # type: ignore[index]
-    return values  # type: ignore[return-value]
-
-
-def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
-    """Full coordinates of the first maximum, found by visiting every element in order.
-
-    ``dim=None``: the coordinates ``p`` of the largest ``x[p]``, shape ``(x.dim(),)``.
-    A ``dim``: for every position ``q`` of ``x`` with ``dim`` left out, the coordinates of the
-    largest ``x[q with k inserted at dim]`` over ``k``, shape ``(*q-shape, x.dim())``.
-    """
-    values = x.detach().cpu().tolist()
-    if dim is None:
-        best: tuple[int, ...] | None = None
-        for p in _positions(x.shape):
-            if best is None or _beats(_value_at(values, p), _value_at(values, best)):
-                best = p
-        return torch.tensor(best, dtype=torch.int64, device=x.device)
-    if x.dim() == 0:
-        return torch.zeros(0, dtype=torch.int64, device=x.device)
-    dim = dim % x.dim()
-    rest = x.shape[:dim] + x.shape[dim + 1 :]
-    rows = []
-    for q in _positions(rest):
-        best = None
-        for k in range(x.shape[dim]):
-            p = (*q[:dim], k, *q[dim:])
-            if best is None or _beats(_value_at(values, p), _value_at(values, best)):
-                best = p
-        rows.extend(best)
-    return torch.tensor(rows, dtype=torch.int64).reshape(*rest, x.dim()).to(x.device)
-
-
-def argmax_over(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
-    """For every position ``q`` of the dims not in ``dims``: the coordinates ``k`` (one per entry
-    of ``dims``, in that order) of the largest ``x[q with k put at dims]``, visiting ``k`` in
-    row-major order; the first maximum wins. Shape ``(*q-shape, len(dims))``."""
-    values = x.detach().cpu().tolist()
-    dims = tuple(d % x.dim() for d in dims)
-    rest = [d for d in range(x.dim()) if d not in dims]
-    rows = []
-    for q in _positions(torch.Size([x.shape[d] for d in rest])):
-        best: tuple[int, ...] | None = None
-        best_value = 0.0
-        for k in _positions(torch.Size([x.shape[d] for d in dims])):
-            p = [0] * x.dim()
-            for d, v in zip(rest, q, strict=True):
-                p[d] = v
-            for d, v in zip(dims, k, strict=True):
-                p[d] = v
-            value = _value_at(values, tuple(p))
-            if best is None or _beats(value, best_value):
-                best, best_value = k, value
-        rows.extend(best)  # type: ignore[arg-type]
-    shape = [x.shape[d] for d in rest]
-    return torch.tensor(rows, dtype=torch.int64).reshape(*shape, len(dims)).to(x.device)
-
-
-def max_along(x: torch.Tensor, dim: int) -> torch.Tensor:
-    """``out[q] = max over k of x[q with k inserted at dim]`` (NaN if the row holds a NaN)."""
-    coords = argmax_coordinates(x, dim)
-    out = torch.empty(coords.shape[:-1], dtype=x.dtype, device=x.device)
-    for q in _positions(out.shape):
-        out[q] = x[tuple(int(c) for c in coords[q])]
-    return out
-
-
-def peak_coordinates(heatmaps: torch.Tensor) -> torch.Tensor:
-    """``out[b] = (i, j)`` of the largest ``heatmaps[b, i, j]``: the peak of each (H, W) map."""
-    out = torch.empty(heatmaps.shape[0], 2, dtype=torch.int64)
-    for b in range(heatmaps.shape[0]):
-        out[b] = argmax_coordinates(heatmaps[b])
-    return out.to(heatmaps.device)
-
-
-def values_at_best(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """``out[b, :] = values[b, n, :]`` where ``scores[b, n]`` is the largest score of row b."""
-    out = torch.empty(values.shape[0], values.shape[2], dtype=values.dtype, device=values.device)
-    for b in range(values.shape[0]):
-        n = int(argmax_coordinates(scores[b])[0])
-        for d in range(values.shape[2]):
-            out[b, d] = values[b, n, d]
-    return out
-
-
-def channel_argmax_coordinates(x: torch.Tensor) -> torch.Tensor:
-    """``out[n, h, w] = (n, c, h, w)`` with ``x[n, c, h, w]`` the largest over c: (N, H, W, 4)."""
-    return argmax_coordinates(x, 1)
-
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 4: broadcasting
-
-
-def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The broadcast rule, one dim at a time from the right.
-
-    In each dim, a shape that is too short counts as 1; the sizes must be equal or 1, and the 1s
-    are stretched. Raises ValueError naming the rightmost dim that fails (counted from the right)
-    and the sizes there: ``"cannot broadcast at dim -1: sizes [3, 2]"``.
-    """
-    ndim = max((len(s) for s in shapes), default=0)
-    out: list[int] = []
-    failed: list[str] = []
-    for dim in range(-1, -ndim - 1, -1):
-        sizes = [s[dim] if len(s) >= -dim else 1 for s in shapes]
-        big = {n for n in sizes if n != 1}
-        if len(big) > 1:
-            failed.append(f"cannot broadcast at dim {dim}: sizes {sizes}")
-            out.insert(0, -1)
-        else:
-            out.insert(0, big.pop() if big else 1)
-    if failed:
-        raise ValueError(failed[0])
-    return tuple(out)
-
-
-def broadcast_source(position: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The element of an operand of ``shape`` that broadcasting reads at result ``position``:
-    drop the leading coordinates the operand does not have, then use 0 where its size is 1."""
-    own = position[len(position) - len(shape) :]
-    return tuple(0 if size == 1 else i for i, size in zip(own, shape, strict=True))
-
-
-def broadcast_binary(op, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``out[p] = op(a[source of p in a], b[source of p in b])`` for every result position p."""
-    shape = broadcast_shape(tuple(a.shape), tuple(b.shape))
-    values = {}
-    for p in _positions(torch.Size(shape)):
-        values[p] = op(
-            a[broadcast_source(p, tuple(a.shape))].item(),
-            b[broadcast_source(p, tuple(b.shape))].item(),
-        )
-    dtype = torch.result_type(a, b)
-    if values and isinstance(next(iter(values.values())), bool):
-        dtype = torch.bool
-    out = torch.empty(shape, dtype=dtype)
-    for p, v in values.items():
-        out[p] = v
-    return out.to(a.device)
-
-
-def triangular_mask(rows: int, cols: int, diagonal: int = 0, upper: bool = True) -> torch.Tensor:
-    """``out[i, j] = (j - i >= diagonal)`` when ``upper``, else ``(j - i <= diagonal)``."""
-    out = torch.zeros(rows, cols, dtype=torch.bool)
-    for i in range(rows):
-        for j in range(cols):
-            out[i, j] = (j - i >= diagonal) if upper else (j - i <= diagonal)
-    return out
-
-
-def band_mask(n: int, below: int, above: int) -> torch.Tensor:
-    """``out[i, j] = (-below <= j - i <= above)``."""
-    out = torch.zeros(n, n, dtype=torch.bool)
-    for i in range(n):
-        for j in range(n):
-            out[i, j] = -below <= j - i <= above
-    return out
-
-
-def pairwise_sq_dists(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``out[i, j] = sum over d of (x[i, d] - y[j, d]) ** 2``, for x (N, D) and y (M, D)."""
-    out = torch.zeros(x.shape[0], y.shape[0], dtype=torch.float64)
-    for i in range(x.shape[0]):
-        for j in range(y.shape[0]):
-            out[i, j] = sum((float(x[i, d]) - float(y[j, d])) ** 2 for d in range(x.shape[1]))
-    return out.to(x.dtype).to(x.device)
-
-
-def normalize_channels(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """``out[n, c, h, w] = (x[n, c, h, w] - mean[c]) / std[c]``, for x (N, C, H, W)."""
-    out = torch.empty(x.shape, dtype=torch.float64)
-    for n, c, h, w in _positions(x.shape):
-        out[n, c, h, w] = (float(x[n, c, h, w]) - float(mean[c])) / float(std[c])
-    return out.to(x.dtype).to(x.device)
-
-
-def length_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
-    """``out[b, t] = t < lengths[b]``: True on the real tokens of each padded sequence."""
-    out = torch.zeros(lengths.shape[0], max_len, dtype=torch.bool)
-    for b in range(lengths.shape[0]):
-        for t in range(max_len):
-            out[b, t] = t < int(lengths[b])
-    return out.to(lengths.device)
-
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 2: take_along_dim. The broadcasting is written out: no expand, no broadcasting op.
+# notebooks/02-take-along-dim.ipynb. The broadcasting is written out: no expand, no broadcasting op.
 
 
 def _stretched(size: int, out_size: int, coordinate: int) -> int:
@@ -455,7 +381,7 @@ def take_along_dim(
     return out
 
 
-def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int) -> torch.Tensor:
+def _take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int) -> torch.Tensor:
     """``out[p] = the coordinate of input that take_along_dim's output position p reads``.
 
     Indices outside ``0 .. input.size(dim) - 1`` are an IndexError, as in ``take_along_dim``.
@@ -469,7 +395,7 @@ def take_along_dim_sources(input: torch.Tensor, indices: torch.Tensor, dim: int)
     return out.to(input.device)
 
 
-def sort_rows_by_key(
+def _sort_rows_by_key(
     x: torch.Tensor, key: torch.Tensor, *, descending: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """For every leading position q: the rows ``x[q, n, :]`` in the order of ``key[q, n]``.
@@ -520,59 +446,213 @@ def top_k_labels(scores: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Te
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter 6: hooks. The references run a Sequential-like model's children one by one, by hand,
-# calling each child's ``forward`` directly (which, unlike ``child(h)``, fires no hooks).
+# notebooks/03-argmax-coordinates.ipynb. "Larger" here is PyTorch's order for argmax: NaN beats
+# every number (inf included), and among equal values (or among NaNs) the first position wins.
 
 
-def _children(model: torch.nn.Module, name: str) -> list[tuple[str, torch.nn.Module]]:
-    children = list(model.named_children())
-    if name not in dict(children):
-        raise LookupError(
-            f"{name!r} is not a child of the model; its children are {[n for n, _ in children]}"
-        )
-    return children
+def _beats(value: float, best: float) -> bool:
+    """Whether ``value`` replaces ``best`` as the maximum so far (``best`` came earlier)."""
+    if best != best:  # a NaN already holds the place: nothing later beats it
+        return False
+    if value != value:
+        return True
+    return value > best
 
 
-def layer_output(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
-    """The output of the child called ``name``, when the children run one after another on ``x``."""
-    h = x
-    for child_name, child in _children(model, name):
-        h = child.forward(h)
-        if child_name == name:
-            return h.detach()
-    raise AssertionError("unreachable")
+def _value_at(values: object, p: tuple[int, ...]) -> float:
+    for i in p:
+        values = values[i]  # type: ignore[index]
+    return values  # type: ignore[return-value]
 
 
-def patched_output(
-    model: torch.nn.Module, name: str, x: torch.Tensor, value: torch.Tensor
-) -> torch.Tensor:
-    """The model's output on ``x`` when the child ``name`` outputs ``value`` instead of its own."""
-    h = x
-    for child_name, child in _children(model, name):
-        h = child.forward(h)
-        if child_name == name:
-            h = value
-    return h.detach()
+def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+    """Full coordinates of the first maximum, found by visiting every element in order.
+
+    ``dim=None``: the coordinates ``p`` of the largest ``x[p]``, shape ``(x.dim(),)``.
+    A ``dim``: for every position ``q`` of ``x`` with ``dim`` left out, the coordinates of the
+    largest ``x[q with k inserted at dim]`` over ``k``, shape ``(*q-shape, x.dim())``.
+    """
+    values = x.detach().cpu().tolist()
+    if dim is None:
+        best: tuple[int, ...] | None = None
+        for p in _positions(x.shape):
+            if best is None or _beats(_value_at(values, p), _value_at(values, best)):
+                best = p
+        return torch.tensor(best, dtype=torch.int64, device=x.device)
+    if x.dim() == 0:
+        return torch.zeros(0, dtype=torch.int64, device=x.device)
+    dim = dim % x.dim()
+    rest = x.shape[:dim] + x.shape[dim + 1 :]
+    rows = []
+    for q in _positions(rest):
+        best = None
+        for k in range(x.shape[dim]):
+            p = (*q[:dim], k, *q[dim:])
+            if best is None or _beats(_value_at(values, p), _value_at(values, best)):
+                best = p
+        rows.extend(best)
+    return torch.tensor(rows, dtype=torch.int64).reshape(*rest, x.dim()).to(x.device)
 
 
-def layer_output_grad(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
-    """d model(x).sum() / d (output of the child ``name``), same shape as that output."""
-    h = x
-    leaf = None
-    for child_name, child in _children(model, name):
-        h = child.forward(h)
-        if child_name == name:
-            leaf = h = h.detach().requires_grad_()
-    (grad,) = torch.autograd.grad(h.sum(), leaf)
-    return grad
+def _argmax_over(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+    """For every position ``q`` of the dims not in ``dims``: the coordinates ``k`` (one per entry
+    of ``dims``, in that order) of the largest ``x[q with k put at dims]``, visiting ``k`` in
+    row-major order; the first maximum wins. Shape ``(*q-shape, len(dims))``."""
+    values = x.detach().cpu().tolist()
+    dims = tuple(d % x.dim() for d in dims)
+    rest = [d for d in range(x.dim()) if d not in dims]
+    rows = []
+    for q in _positions(torch.Size([x.shape[d] for d in rest])):
+        best: tuple[int, ...] | None = None
+        best_value = 0.0
+        for k in _positions(torch.Size([x.shape[d] for d in dims])):
+            p = [0] * x.dim()
+            for d, v in zip(rest, q, strict=True):
+                p[d] = v
+            for d, v in zip(dims, k, strict=True):
+                p[d] = v
+            value = _value_at(values, tuple(p))
+            if best is None or _beats(value, best_value):
+                best, best_value = k, value
+        rows.extend(best)  # type: ignore[arg-type]
+    shape = [x.shape[d] for d in rest]
+    return torch.tensor(rows, dtype=torch.int64).reshape(*shape, len(dims)).to(x.device)
+
+
+def _max_along(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``out[q] = max over k of x[q with k inserted at dim]`` (NaN if the row holds a NaN)."""
+    coords = argmax_coordinates(x, dim)
+    out = torch.empty(coords.shape[:-1], dtype=x.dtype, device=x.device)
+    for q in _positions(out.shape):
+        out[q] = x[tuple(int(c) for c in coords[q])]
+    return out
+
+
+def peak_coordinates(heatmaps: torch.Tensor) -> torch.Tensor:
+    """``out[b] = (i, j)`` of the largest ``heatmaps[b, i, j]``: the peak of each (H, W) map."""
+    out = torch.empty(heatmaps.shape[0], 2, dtype=torch.int64)
+    for b in range(heatmaps.shape[0]):
+        out[b] = argmax_coordinates(heatmaps[b])
+    return out.to(heatmaps.device)
+
+
+def values_at_best(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """``out[b, :] = values[b, n, :]`` where ``scores[b, n]`` is the largest score of row b."""
+    out = torch.empty(values.shape[0], values.shape[2], dtype=values.dtype, device=values.device)
+    for b in range(values.shape[0]):
+        n = int(argmax_coordinates(scores[b])[0])
+        for d in range(values.shape[2]):
+            out[b, d] = values[b, n, d]
+    return out
+
+
+def channel_argmax_coordinates(x: torch.Tensor) -> torch.Tensor:
+    """``out[n, h, w] = (n, c, h, w)`` with ``x[n, c, h, w]`` the largest over c: (N, H, W, 4)."""
+    return argmax_coordinates(x, 1)
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter 5: no_grad. Explicit arithmetic, one element (or one parameter) at a time; the
+# notebooks/04-broadcasting.ipynb
+
+
+def _broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast rule, one dim at a time from the right.
+
+    In each dim, a shape that is too short counts as 1; the sizes must be equal or 1, and the 1s
+    are stretched. Raises ValueError naming the rightmost dim that fails (counted from the right)
+    and the sizes there: ``"cannot broadcast at dim -1: sizes [3, 2]"``.
+    """
+    ndim = max((len(s) for s in shapes), default=0)
+    out: list[int] = []
+    failed: list[str] = []
+    for dim in range(-1, -ndim - 1, -1):
+        sizes = [s[dim] if len(s) >= -dim else 1 for s in shapes]
+        big = {n for n in sizes if n != 1}
+        if len(big) > 1:
+            failed.append(f"cannot broadcast at dim {dim}: sizes {sizes}")
+            out.insert(0, -1)
+        else:
+            out.insert(0, big.pop() if big else 1)
+    if failed:
+        raise ValueError(failed[0])
+    return tuple(out)
+
+
+def _broadcast_source(position: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The element of an operand of ``shape`` that broadcasting reads at result ``position``:
+    drop the leading coordinates the operand does not have, then use 0 where its size is 1."""
+    own = position[len(position) - len(shape) :]
+    return tuple(0 if size == 1 else i for i, size in zip(own, shape, strict=True))
+
+
+def broadcast_binary(op, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``out[p] = op(a[source of p in a], b[source of p in b])`` for every result position p."""
+    shape = _broadcast_shape(tuple(a.shape), tuple(b.shape))
+    values = {}
+    for p in _positions(torch.Size(shape)):
+        values[p] = op(
+            a[_broadcast_source(p, tuple(a.shape))].item(),
+            b[_broadcast_source(p, tuple(b.shape))].item(),
+        )
+    dtype = torch.result_type(a, b)
+    if values and isinstance(next(iter(values.values())), bool):
+        dtype = torch.bool
+    out = torch.empty(shape, dtype=dtype)
+    for p, v in values.items():
+        out[p] = v
+    return out.to(a.device)
+
+
+def _triangular_mask(rows: int, cols: int, diagonal: int = 0, upper: bool = True) -> torch.Tensor:
+    """``out[i, j] = (j - i >= diagonal)`` when ``upper``, else ``(j - i <= diagonal)``."""
+    out = torch.zeros(rows, cols, dtype=torch.bool)
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = (j - i >= diagonal) if upper else (j - i <= diagonal)
+    return out
+
+
+def _band_mask(n: int, below: int, above: int) -> torch.Tensor:
+    """``out[i, j] = (-below <= j - i <= above)``."""
+    out = torch.zeros(n, n, dtype=torch.bool)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = -below <= j - i <= above
+    return out
+
+
+def pairwise_sq_dists(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``out[i, j] = sum over d of (x[i, d] - y[j, d]) ** 2``, for x (N, D) and y (M, D)."""
+    out = torch.zeros(x.shape[0], y.shape[0], dtype=torch.float64)
+    for i in range(x.shape[0]):
+        for j in range(y.shape[0]):
+            out[i, j] = sum((float(x[i, d]) - float(y[j, d])) ** 2 for d in range(x.shape[1]))
+    return out.to(x.dtype).to(x.device)
+
+
+def normalize_channels(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """``out[n, c, h, w] = (x[n, c, h, w] - mean[c]) / std[c]``, for x (N, C, H, W)."""
+    out = torch.empty(x.shape, dtype=torch.float64)
+    for n, c, h, w in _positions(x.shape):
+        out[n, c, h, w] = (float(x[n, c, h, w]) - float(mean[c])) / float(std[c])
+    return out.to(x.dtype).to(x.device)
+
+
+def length_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """``out[b, t] = t < lengths[b]``: True on the real tokens of each padded sequence."""
+    out = torch.zeros(lengths.shape[0], max_len, dtype=torch.bool)
+    for b in range(lengths.shape[0]):
+        for t in range(max_len):
+            out[b, t] = t < int(lengths[b])
+    return out.to(lengths.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# notebooks/05-no-grad.ipynb. Explicit arithmetic, one element (or one parameter) at a time; the
 # results never carry grad history, whatever the arguments require.
 
 
-def ema_step(ema: torch.Tensor, param: torch.Tensor, decay: float) -> torch.Tensor:
+def ema_step_(ema: torch.Tensor, param: torch.Tensor, decay: float) -> torch.Tensor:
     """``out[p] = decay * ema[p] + (1 - decay) * param[p]`` for every position ``p``."""
     ema, param = ema.detach(), param.detach()  # read the numbers only
     out = torch.empty(ema.shape, dtype=ema.dtype)
@@ -585,7 +665,7 @@ def ema_update(
     ema_params: dict[str, torch.Tensor], params: dict[str, torch.Tensor], decay: float
 ) -> dict[str, torch.Tensor]:
     """The EMA step for every named parameter: ``{name: ema_step(ema[name], params[name])}``."""
-    return {name: ema_step(e, params[name], decay) for name, e in ema_params.items()}
+    return {name: ema_step_(e, params[name], decay) for name, e in ema_params.items()}
 
 
 def _linear_scores(model: torch.nn.Module, x: torch.Tensor) -> list[list[float]]:
@@ -612,7 +692,7 @@ def predict_proba(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     return out.to(x.dtype).to(x.device)
 
 
-def linear_mse(
+def loss_for(
     model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor, train: bool
 ) -> torch.Tensor:
     """``mean over b, k of (s[b][k] - target[b][k]) ** 2`` with the model's Linear scores.
@@ -630,151 +710,57 @@ def linear_mse(
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter "Indexing with tensors" (notebooks/00-indexing.ipynb): advanced indexing as a loop
-# over the output's positions. The layout rule is written out step by step: ints drop their
-# dim, slices and None keep (or add) one, a bool mask stands for the tensors of its nonzero
-# positions, and the index tensors' broadcast dims go in place when the tensors are next to
-# each other, first otherwise.
+# notebooks/06-hooks.ipynb. The references run a Sequential-like model's children one by one, by
+# hand, calling each child's ``forward`` directly (which, unlike ``child(h)``, fires no hooks).
 
 
-def _mask_positions(mask: torch.Tensor) -> list[tuple[int, ...]]:
-    """The coordinates of the True elements of ``mask``, in row-major order."""
-    return [p for p in _positions(mask.shape) if bool(mask[p])]
+def _children(model: torch.nn.Module, name: str) -> list[tuple[str, torch.nn.Module]]:
+    children = list(model.named_children())
+    if name not in dict(children):
+        raise LookupError(
+            f"{name!r} is not a child of the model; its children are {[n for n, _ in children]}"
+        )
+    return children
 
 
-def _expand_items(shape: tuple[int, ...], indices: object) -> list[tuple[str, int, object]]:
-    items = list(indices) if isinstance(indices, tuple) else [indices]
-    named = 0
-    for item in items:
-        if isinstance(item, torch.Tensor) and item.dtype == torch.bool:
-            named += item.dim()
-        elif item is not None and item is not Ellipsis:
-            named += 1
-    if named > len(shape):
-        raise IndexError(f"too many indices: {named} for {len(shape)} dims")
-    expanded: list[object] = []
-    for item in items:
-        if item is Ellipsis:
-            expanded += [slice(None)] * (len(shape) - named)
-        else:
-            expanded.append(item)
-    if Ellipsis not in items:
-        expanded += [slice(None)] * (len(shape) - named)
-    # (kind, dim, value): "int", "slice", "none", "adv" (value: a function of the broadcast
-    # position giving the coordinate along dim, and the tensor's shape)
-    out: list[tuple[str, int, object]] = []
-    d = 0
-    for item in expanded:
-        if item is None:
-            out.append(("none", d, None))
-        elif isinstance(item, slice):
-            out.append(("slice", d, list(range(*item.indices(shape[d])))))
-            d += 1
-        elif isinstance(item, int) or (isinstance(item, torch.Tensor) and item.dim() == 0):
-            i = int(item)
-            if not -shape[d] <= i < shape[d]:
-                raise IndexError(f"index {i} is out of range for dim {d} of size {shape[d]}")
-            out.append(("int", d, i % shape[d]))
-            d += 1
-        elif item.dtype == torch.bool:
-            if tuple(item.shape) != shape[d : d + item.dim()]:
-                raise IndexError(f"mask of shape {tuple(item.shape)} does not fit dims from {d}")
-            found = _mask_positions(item)
-            for j in range(item.dim()):
-                column = torch.tensor([p[j] for p in found], dtype=torch.long)
-                out.append(("adv", d + j, column))
-            d += item.dim()
-        else:
-            out.append(("adv", d, item))
-            d += 1
-    return out
+def layer_output(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
+    """The output of the child called ``name``, when the children run one after another on ``x``."""
+    h = x
+    for child_name, child in _children(model, name):
+        h = child.forward(h)
+        if child_name == name:
+            return h.detach()
+    raise AssertionError("unreachable")
 
 
-def advanced_index(x: torch.Tensor, indices: object) -> torch.Tensor:
-    """``x[indices]`` element by element, for ints, slices, None, ``...``, integer index
-    tensors (broadcast together) and bool masks.
-
-    Let ``B`` be the broadcast shape of the index tensors. An output position is split into
-    the slice/None coordinates and a position ``b`` of ``B``; the source element of ``x`` takes,
-    along each dim, the slice's value, the int, or ``tensor[b]`` (negative values counted from
-    the end). ``B``'s dims stand where the index tensors stand when they are next to each other
-    (ints do not count: they are gone first), and first otherwise.
-    """
-    shape = tuple(x.shape)
-    items = _expand_items(shape, indices)
-    kept = [it for it in items if it[0] != "int"]
-    adv = [k for k, it in enumerate(kept) if it[0] == "adv"]
-    b_shape = broadcast_shape(*(tuple(it[2].shape) for it in kept if it[0] == "adv")) if adv else ()
-    in_place = bool(adv) and adv == list(range(adv[0], adv[-1] + 1))
-    # the output's dims, in order: ("basic", k) for kept item k, or ("b", j) for dim j of B
-    order: list[tuple[str, int]] = []
-    basic = [("basic", k) for k, it in enumerate(kept) if it[0] != "adv"]
-    bdims = [("b", j) for j in range(len(b_shape))]
-    if not adv:
-        order = basic
-    elif in_place:
-        before = [o for o in basic if o[1] < adv[0]]
-        order = before + bdims + [o for o in basic if o[1] > adv[-1]]
-    else:
-        order = bdims + basic
-    sizes = []
-    for kind, k in order:
-        if kind == "b":
-            sizes.append(b_shape[k])
-        else:
-            sizes.append(1 if kept[k][0] == "none" else len(kept[k][2]))
-    out = torch.empty(sizes, dtype=x.dtype, device=x.device)
-    for p in _positions(torch.Size(sizes)):
-        coords = dict(zip(order, p, strict=True))
-        b = tuple(coords[("b", j)] for j in range(len(b_shape)))
-        source = [0] * len(shape)
-        for kind, d, value in items:
-            if kind == "int":
-                source[d] = value
-        for k, (kind, d, value) in enumerate(kept):
-            if kind == "slice":
-                source[d] = value[coords[("basic", k)]]
-            elif kind == "adv":
-                t_pos = broadcast_source(b, tuple(value.shape))
-                i = int(value[t_pos])
-                if not -shape[d] <= i < shape[d]:
-                    raise IndexError(f"index {i} is out of range for dim {d} of size {shape[d]}")
-                source[d] = i % shape[d]
-        out[p] = x[tuple(source)]
-    return out
+def patch_layer(
+    model: torch.nn.Module, name: str, x: torch.Tensor, value: torch.Tensor
+) -> torch.Tensor:
+    """The model's output on ``x`` when the child ``name`` outputs ``value`` instead of its own."""
+    h = x
+    for child_name, child in _children(model, name):
+        h = child.forward(h)
+        if child_name == name:
+            h = value
+    return h.detach()
 
 
-def batch_pick(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """``out[b, :] = x[b, idx[b], :]`` for x ``(B, N, D)`` and idx ``(B,)``: one item per row."""
-    out = torch.empty(x.shape[0], x.shape[2], dtype=x.dtype, device=x.device)
-    for b in range(x.shape[0]):
-        for d in range(x.shape[2]):
-            out[b, d] = x[b, int(idx[b]), d]
-    return out
-
-
-def sliding_windows(x: torch.Tensor, k: int) -> torch.Tensor:
-    """``out[i, j] = x[i + j]`` for x ``(N,)``: the ``N - k + 1`` windows of length ``k``."""
-    n = max(x.shape[0] - k + 1, 0)
-    out = torch.empty(n, k, dtype=x.dtype, device=x.device)
-    for i in range(n):
-        for j in range(k):
-            out[i, j] = x[i + j]
-    return out
-
-
-def count_occurrences(idx: torch.Tensor, n: int) -> torch.Tensor:
-    """``out[v]`` = how many times ``v`` appears in ``idx``, for ``v`` in ``0 .. n - 1``."""
-    out = torch.zeros(n, dtype=torch.int64, device=idx.device)
-    for i in range(idx.shape[0]):
-        out[int(idx[i])] += 1
-    return out
+def layer_output_grad(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
+    """d model(x).sum() / d (output of the child ``name``), same shape as that output."""
+    h = x
+    leaf = None
+    for child_name, child in _children(model, name):
+        h = child.forward(h)
+        if child_name == name:
+            leaf = h = h.detach().requires_grad_()
+    (grad,) = torch.autograd.grad(h.sum(), leaf)
+    return grad
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter 7: scatter. Writing by index, one source element at a time, in the order of the
-# source's positions. Plain scatter is specified only when no two source elements name the
-# same output cell (PyTorch leaves the winner unspecified), so its reference refuses that case.
+# notebooks/07-scatter.ipynb. Writing by index, one source element at a time, in the order of the
+# source's positions. Plain scatter is specified only when no two source elements name the same
+# output cell (PyTorch leaves the winner unspecified), so its reference refuses that case.
 
 
 def _scatter_target(p: tuple[int, ...], dim: int, i: int) -> tuple[int, ...]:
@@ -815,11 +801,11 @@ def scatter(input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tenso
     return out.reshape(input.shape)
 
 
-def scatter_add(
+def _scatter_add(
     input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor
 ) -> torch.Tensor:
     """``out[p with p[dim] replaced by index[p]] += src[p]`` for every position ``p`` of index."""
-    return scatter_reduce(input, dim, index, src, "sum", include_self=True)
+    return _scatter_reduce(input, dim, index, src, "sum", include_self=True)
 
 
 def _reduce(values: list, reduce: str, is_float: bool):
@@ -836,7 +822,7 @@ def _reduce(values: list, reduce: str, is_float: bool):
     raise ValueError(f"reduce must be sum, prod, mean, amax or amin, got {reduce!r}")
 
 
-def scatter_reduce(
+def _scatter_reduce(
     input: torch.Tensor,
     dim: int,
     index: torch.Tensor,
@@ -855,7 +841,9 @@ def scatter_reduce(
     return out.reshape(input.shape)
 
 
-def segment_sum(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int) -> torch.Tensor:
+def _segment_sum(
+    values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int
+) -> torch.Tensor:
     """``out[s] = sum of values[n] over the n with segment_ids[n] == s`` (0 for none)."""
     out = torch.zeros((num_segments, *values.shape[1:]), dtype=values.dtype)
     for n in range(values.shape[0]):
@@ -866,11 +854,11 @@ def segment_sum(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: i
     return out.to(values.device)
 
 
-def segment_mean(
+def _segment_mean(
     values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int
 ) -> torch.Tensor:
     """The mean of ``values[n]`` over the n with ``segment_ids[n] == s``; 0 for no n."""
-    out = segment_sum(values, segment_ids, num_segments).cpu()
+    out = _segment_sum(values, segment_ids, num_segments).cpu()
     for s in range(num_segments):
         count = sum(1 for n in range(values.shape[0]) if int(segment_ids[n]) == s)
         if count:
@@ -878,7 +866,7 @@ def segment_mean(
     return out.to(values.device)
 
 
-def put_along_dim(
+def _put_along_dim(
     input: torch.Tensor, indices: torch.Tensor, values: torch.Tensor, dim: int
 ) -> torch.Tensor:
     """A copy of input with ``out[p with p[dim] replaced by indices[p]] = values[p]`` for every
@@ -930,7 +918,7 @@ def keep_top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter 8: recipes from the field.
+# notebooks/08-recipes.ipynb: recipes from the field.
 
 
 def cat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
@@ -967,16 +955,3 @@ def answer_rank(scores: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
         own = float(row[int(answer[p])])
         out[p] = sum(1 for v in row.tolist() if v > own)
     return out.to(scores.device)
-
-
-def first_bad_class_index(
-    indices: torch.Tensor, num_classes: int, ignore_index: int | None = None
-) -> tuple[tuple[int, ...], int] | None:
-    """The first (row-major) position and value outside ``0 .. num_classes - 1``, or None."""
-    for p in _positions(indices.shape):
-        v = int(indices[p])
-        if v == ignore_index:
-            continue
-        if not 0 <= v < num_classes:
-            return p, v
-    return None

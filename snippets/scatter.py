@@ -24,6 +24,7 @@ import torch
 
 from snippets.validate import (
     check_dim,
+    check_has_dims,
     check_index_dtype,
     check_index_values,
     check_int,
@@ -33,16 +34,10 @@ from snippets.validate import (
     shape_str,
 )
 
-__all__ = [
-    "check_scatter_args",
-    "checked_scatter_add",
-    "put_along_dim",
-    "segment_mean",
-    "segment_sum",
-]
+__all__ = ["checked_scatter_add", "put_along_dim", "segment_mean", "segment_sum"]
 
 
-def check_scatter_args(
+def _check_scatter_args(
     input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor, *, op: str = "scatter"
 ) -> int:
     """Validate the arguments of ``input.scatter(dim, index, src)`` (and of ``scatter_add``,
@@ -57,10 +52,10 @@ def check_scatter_args(
        written), and ``index.size(d) <= input.size(d)`` for every ``d != dim``;
     5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices).
 
-    >>> check_scatter_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long),
+    >>> _check_scatter_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long),
     ...                    torch.zeros(2, 5))
     1
-    >>> check_scatter_args(torch.zeros(2, 3), 1, torch.zeros(2, 2, dtype=torch.long),
+    >>> _check_scatter_args(torch.zeros(2, 3), 1, torch.zeros(2, 2, dtype=torch.long),
     ...                    torch.zeros(2, 1))
     Traceback (most recent call last):
     ...
@@ -108,7 +103,7 @@ def check_scatter_args(
 def checked_scatter_add(
     input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor
 ) -> torch.Tensor:
-    """``input.scatter_add(dim, index, src)`` after ``check_scatter_args``: a new tensor.
+    """``input.scatter_add(dim, index, src)`` after ``_check_scatter_args``: a new tensor.
 
     ``out[i][index[i][j]] += src[i][j]`` for dim=1: every value of ``src`` is added to the cell
     its index names, so cells named twice get both values (that is the point of it).
@@ -120,7 +115,7 @@ def checked_scatter_add(
     ...
     IndexError: index holds 4 at position (1,), but input.shape[0] is 4 (shape (4,)): along dim 0 the valid indices are 0..3
     """
-    dim = check_scatter_args(input, dim, index, src, op="scatter_add")
+    dim = _check_scatter_args(input, dim, index, src, op="scatter_add")
     return input.scatter_add(dim, index, src)
 
 
@@ -169,6 +164,13 @@ def segment_sum(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: i
     IndexError: segment_ids holds 3 at position (1,), but out.shape[0] is 3 (shape (3,)): along dim 0 the valid indices are 0..2
     """
     _check_segments(values, segment_ids, num_segments, "segment_sum")
+    return _segment_sum(values, segment_ids, num_segments)
+
+
+def _segment_sum(
+    values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int
+) -> torch.Tensor:
+    """``segment_sum`` for arguments ``_check_segments`` has checked."""
     out = values.new_zeros((num_segments, *values.shape[1:]))
     return out.index_add(0, segment_ids, values)
 
@@ -196,7 +198,7 @@ def segment_mean(
             f"values must be floating point for segment_mean, got "
             f"{str(values.dtype).removeprefix('torch.')} (use values.float())"
         )
-    sums = segment_sum(values, segment_ids, num_segments)
+    sums = _segment_sum(values, segment_ids, num_segments)
     counts = torch.zeros(num_segments, dtype=values.dtype, device=values.device)
     counts = counts.index_add(0, segment_ids, torch.ones_like(segment_ids, dtype=values.dtype))
     return sums / counts.clamp(min=1).reshape(-1, *([1] * (values.dim() - 1)))
@@ -228,8 +230,7 @@ def put_along_dim(
     check_tensor(values, "values")
     check_same_device(indices, input, names=("indices", "input"))
     check_same_device(values, input, names=("values", "input"))
-    if input.dim() == 0:
-        raise IndexError(f"dim={dim} given but input is 0-d (shape ()): it has no dim to put along")
+    check_has_dims(input, dim, verb="put along")
     dim = check_dim(dim, input, tensor_name="input")
     check_index_dtype(indices, name="indices", op="put_along_dim")
     if values.dtype != input.dtype:

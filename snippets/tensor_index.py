@@ -10,7 +10,7 @@ as PyTorch 2.13.0 reads one on the CPU) removes its dim before that rule is appl
 
 ``index_shape`` computes the result's shape from the shapes alone (and a mask's count of
 ``True``); ``checked_index`` validates first and names the index, the shapes and the dim at
-fault; ``index_sources`` says which element of ``x`` each output element was read from. None of
+fault; ``_index_sources`` says which element of ``x`` each output element was read from. None of
 them loops over elements; ``snippets.reference.advanced_index`` is the rule written as a loop.
 
 >>> import torch
@@ -30,11 +30,11 @@ from collections.abc import Sequence
 
 import torch
 
-from snippets.validate import shape_str
+from snippets.validate import is_int, shape_str
 
-__all__ = ["Index", "checked_index", "index_shape", "index_sources", "normalize_indices"]
+__all__ = ["checked_index", "index_shape"]
 
-Index = int | slice | None | types.EllipsisType | torch.Tensor
+_Index = int | slice | None | types.EllipsisType | torch.Tensor
 
 _INT_DTYPES = (torch.int64, torch.int32)
 
@@ -50,15 +50,15 @@ def _check_shape(x_shape: object) -> tuple[int, ...]:
         )
     dims = tuple(x_shape)
     for d, s in enumerate(dims):
-        if not isinstance(s, int) or isinstance(s, bool):
+        if not is_int(s):
             raise TypeError(f"x_shape[{d}] must be an int, got {type(s).__name__}")
         if s < 0:
             raise ValueError(f"x_shape[{d}] must be >= 0, got {s} (x_shape {dims})")
     return dims
 
 
-def normalize_indices(
-    x_shape: Sequence[int], indices: Index | tuple[Index, ...]
+def _normalize_indices(
+    x_shape: Sequence[int], indices: _Index | tuple[_Index, ...]
 ) -> list[tuple[str, int | None, object]]:
     """One entry per item after ``...`` is expanded: ``(kind, dim of x, value)``.
 
@@ -68,9 +68,9 @@ def normalize_indices(
     appended as full slices. Every item is validated; values of integer tensors are not (see
     ``checked_index``).
 
-    >>> [(k, d) for k, d, _ in normalize_indices((2, 3, 4), (None, ..., torch.tensor([1])))]
+    >>> [(k, d) for k, d, _ in _normalize_indices((2, 3, 4), (None, ..., torch.tensor([1])))]
     [('none', None), ('slice', 0), ('slice', 1), ('tensor', 2)]
-    >>> normalize_indices((2, 3), [0, 1])
+    >>> _normalize_indices((2, 3), [0, 1])
     Traceback (most recent call last):
     ...
     TypeError: indices is a list: write a tuple (x[(rows, cols)] is x[rows, cols]) or a tensor (torch.tensor([...])), so it is not read as either by a rule that depends on the release
@@ -212,7 +212,7 @@ def _layout(
     return columns, broadcast, in_place
 
 
-def index_shape(x_shape: Sequence[int], indices: Index | tuple[Index, ...]) -> tuple[int, ...]:
+def index_shape(x_shape: Sequence[int], indices: _Index | tuple[_Index, ...]) -> tuple[int, ...]:
     """The shape of ``x[indices]`` for ``x`` of shape ``x_shape``.
 
     Ints drop their dim; a slice keeps its dim (with the slice's length); ``None`` adds a dim of
@@ -238,7 +238,7 @@ def index_shape(x_shape: Sequence[int], indices: Index | tuple[Index, ...]) -> t
     IndexError: the index tensors do not broadcast together: dim 0: (2,), dim 1: (3,)
     """
     shape = _check_shape(x_shape)
-    entries = normalize_indices(shape, indices)
+    entries = _normalize_indices(shape, indices)
     columns, broadcast, in_place = _layout(shape, entries, not isinstance(indices, tuple))
     kept = [size for kind, size in columns if kind == "dim"]
     if not any(kind == "adv" for kind, _ in columns):
@@ -250,10 +250,10 @@ def index_shape(x_shape: Sequence[int], indices: Index | tuple[Index, ...]) -> t
     return (*broadcast, *kept)
 
 
-def _check_values(x: torch.Tensor, indices: Index | tuple[Index, ...]) -> None:
+def _check_values(x: torch.Tensor, indices: _Index | tuple[_Index, ...]) -> None:
     single = not isinstance(indices, tuple)
     items = (indices,) if single else indices
-    entries = normalize_indices(x.shape, indices)
+    entries = _normalize_indices(x.shape, indices)
     dims = iter(d for kind, d, _ in entries if kind == "tensor")  # in the order of items
     for k, item in enumerate(items):
         if isinstance(item, torch.Tensor) and item.dtype in _INT_DTYPES and item.dim() > 0:
@@ -279,7 +279,7 @@ def _check_values(x: torch.Tensor, indices: Index | tuple[Index, ...]) -> None:
             raise ValueError(f"{_item_name(k, single)} is on {item.device} but x is on {x.device}")
 
 
-def checked_index(x: torch.Tensor, indices: Index | tuple[Index, ...]) -> torch.Tensor:
+def checked_index(x: torch.Tensor, indices: _Index | tuple[_Index, ...]) -> torch.Tensor:
     """``x[indices]``, after checks that name the index, the shapes and the dim at fault.
 
     Checked before PyTorch runs: every item's type and dtype, the number of dims named, each
@@ -287,7 +287,7 @@ def checked_index(x: torch.Tensor, indices: Index | tuple[Index, ...]) -> torch.
     every index value lies in ``-size .. size - 1`` of its dim (negative values count from
     the end, as in PyTorch). The value check runs on any device, so a bad index is an
     IndexError on CUDA too, not a device-side assert. A list is refused: write a tuple or a
-    tensor (see ``normalize_indices``).
+    tensor (see ``_normalize_indices``).
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> checked_index(x, (torch.tensor([1, 0, -1]), torch.tensor([2, 2, 0])))
@@ -306,13 +306,13 @@ def checked_index(x: torch.Tensor, indices: Index | tuple[Index, ...]) -> torch.
     return out
 
 
-def index_sources(x_shape: Sequence[int], indices: Index | tuple[Index, ...]) -> torch.Tensor:
+def _index_sources(x_shape: Sequence[int], indices: _Index | tuple[_Index, ...]) -> torch.Tensor:
     """Where each element of ``x[indices]`` is read from: a tensor of shape
     ``(*index_shape(x_shape, indices), len(x_shape))`` whose last dim holds a coordinate of
     ``x`` (negative index values made non-negative). Tensors in ``indices`` stay on their
     device, and so does the result.
 
-    >>> index_sources((2, 3), (torch.tensor([1, 0]), torch.tensor([-1, 1]))).tolist()
+    >>> _index_sources((2, 3), (torch.tensor([1, 0]), torch.tensor([-1, 1]))).tolist()
     [[1, 2], [0, 1]]
     """
     shape = _check_shape(x_shape)

@@ -1,5 +1,8 @@
 """Argument checks shared by the helpers, with errors that say what is wrong and where.
 
+Package-internal (``__all__`` is empty): the public helpers call these at their entry, once
+per argument, and what they call after that trusts the arguments.
+
 Every message names the argument, its shape and the dimension at fault, so that
 "index has 1 dims but input has 2" is what a reader sees instead of a bare RuntimeError.
 The checks are vectorised; the one that looks at index *values* synchronises with the GPU
@@ -20,17 +23,7 @@ from typing import Any
 
 import torch
 
-__all__ = [
-    "INDEX_DTYPES",
-    "check_dim",
-    "check_index_dtype",
-    "check_index_values",
-    "check_int",
-    "check_ndim",
-    "check_same_device",
-    "check_tensor",
-    "shape_str",
-]
+__all__ = []
 
 INDEX_DTYPES = (torch.int64, torch.int32)
 
@@ -60,6 +53,41 @@ def check_tensor(x: object, name: str) -> torch.Tensor:
     return x
 
 
+def is_int(value: object) -> bool:
+    """True for a Python int, False for a bool (which Python counts as an int) and the rest.
+
+    >>> is_int(3), is_int(True), is_int(3.0)
+    (True, False, False)
+    """
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_bool(value: object, name: str) -> bool:
+    """``value`` if it is True or False; otherwise a TypeError naming ``name``.
+
+    >>> check_bool(1, "keepdim")
+    Traceback (most recent call last):
+    ...
+    TypeError: keepdim must be True or False, got int 1
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_module(value: object, name: str) -> Any:
+    """``value`` if it is a ``torch.nn.Module``; otherwise a TypeError naming ``name``.
+
+    >>> check_module("fc1", "model")
+    Traceback (most recent call last):
+    ...
+    TypeError: model must be a torch.nn.Module, got str
+    """
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
 def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     """``value`` if it is an int (a bool is not) and at least ``minimum``; else a clear error.
 
@@ -72,7 +100,7 @@ def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     ...
     ValueError: rows must be an int >= 0, got -1
     """
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if minimum is not None:
         check_int(minimum, "minimum")
@@ -96,6 +124,22 @@ def check_dim(dim: object, x: torch.Tensor, *, name: str = "dim", tensor_name: s
             f"valid dims are {-ndim}..{ndim - 1}"
         )
     return dim % ndim
+
+
+def check_has_dims(
+    x: torch.Tensor, dim: object, *, verb: str = "take along", hint: str = ""
+) -> None:
+    """An IndexError when a ``dim`` is given for a 0-d ``input``: it has no dim to ``verb``.
+
+    >>> check_has_dims(torch.tensor(5), 0, hint="; use dim=None")
+    Traceback (most recent call last):
+    ...
+    IndexError: dim=0 given but input is 0-d (shape ()): it has no dim to take along; use dim=None
+    """
+    if check_tensor(x, "input").dim() == 0:
+        raise IndexError(
+            f"dim={dim} given but input is 0-d (shape ()): it has no dim to {verb}{hint}"
+        )
 
 
 def check_ndim(x: torch.Tensor, ndim: int, *, name: str, what: str = "") -> None:

@@ -9,15 +9,15 @@ The line starts with "This notebook runs on PyTorch"; the book's nbval sanitize 
 one line in every comparison (the version matrix and the CUDA leg run other releases than the
 pin, where it differs by design); the doctests below check its wording.
 
->>> print(about_pytorch("01-gather", version="2.13.0+cpu", matrix=_SAMPLE))
+>>> print(_about_pytorch("01-gather", version="2.13.0+cpu", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.13.0: the release the book's stored outputs were made and verified with.
->>> print(about_pytorch("01-gather", version="2.9.1", matrix=_SAMPLE))
+>>> print(_about_pytorch("01-gather", version="2.9.1", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.9.1: in the book's version matrix, 2 of this chapter's 42 code cells print something else there ([14], [21]; see the page "Verified on").
->>> print(about_pytorch("01-gather", version="2.14.1+cu128", matrix=_SAMPLE))
+>>> print(_about_pytorch("01-gather", version="2.14.1+cu128", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.14.1: in the book's version matrix, every cell of this chapter prints what the book shows.
->>> print(about_pytorch("09-new", version="2.9.1", matrix=_SAMPLE))
+>>> print(_about_pytorch("09-new", version="2.9.1", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.9.1: in the book's version matrix, but this chapter was not part of its last run; its outputs may differ from the book's.
->>> print(about_pytorch("01-gather", version="2.6.0", matrix=_SAMPLE))
+>>> print(_about_pytorch("01-gather", version="2.6.0", matrix=_SAMPLE))
 This notebook runs on PyTorch 2.6.0: not in the book's version matrix (2.9.1, 2.13.0, 2.14.1); its outputs may differ from the book's.
 """
 
@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+__all__ = ["which_pytorch"]
 
 _SAMPLE: dict[str, Any] = {
     "pin": "2.13.0",
@@ -46,10 +48,10 @@ _SAMPLE: dict[str, Any] = {
 }
 
 
-def public_release(version: str) -> str:
+def _public_release(version: str) -> str:
     """``"2.13.0+cpu"`` -> ``"2.13.0"``: the release, without the build label.
 
-    >>> public_release("2.14.1+cu128")
+    >>> _public_release("2.14.1+cu128")
     '2.14.1'
     """
     if not isinstance(version, str):
@@ -68,7 +70,7 @@ def _matrix() -> dict[str, Any]:
     return MATRIX
 
 
-def about_pytorch(
+def _about_pytorch(
     chapter: str, version: str | None = None, matrix: dict[str, Any] | None = None
 ) -> str:
     """The line :func:`which_pytorch` prints, for ``chapter`` (a notebook name such as
@@ -79,7 +81,7 @@ def about_pytorch(
         import torch
 
         version = torch.__version__
-    release = public_release(version)
+    release = _public_release(version)
     matrix = _matrix() if matrix is None else matrix
     start = f"This notebook runs on PyTorch {release}"
     if release == matrix.get("pin"):
@@ -111,4 +113,4 @@ def about_pytorch(
 
 def which_pytorch(chapter: str) -> None:
     """Print the PyTorch this notebook runs on and what the version matrix found there."""
-    print(about_pytorch(chapter))
+    print(_about_pytorch(chapter))

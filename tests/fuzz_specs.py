@@ -107,7 +107,7 @@ def o_broadcast_along_dim(input, indices, dim):
 def o_sources(input, indices, dim):
     cpu_only(input, indices)
     torch.take_along_dim(input, indices, dim)
-    return reference.take_along_dim_sources(input, indices, dim)
+    return reference._take_along_dim_sources(input, indices, dim)
 
 
 def o_gather_sources(index, dim):
@@ -131,7 +131,7 @@ def o_token_logprobs(logits, tokens):
     logp.gather(-1, tokens[:, 1:].unsqueeze(-1))  # PyTorch's own checks
     if tokens.shape != (b, t):
         raise ValueError("tokens must be (B, T)")
-    return reference.token_logprobs(logits, tokens)
+    return reference._token_logprobs(logits, tokens)
 
 
 def o_taken_action_values(q_values, actions):
@@ -139,7 +139,7 @@ def o_taken_action_values(q_values, actions):
     q_values.gather(1, actions.unsqueeze(1))
     if q_values.dim() != 2 or actions.dim() != 1 or actions.shape[0] != q_values.shape[0]:
         raise ValueError("shapes")
-    return reference.taken_action_values(q_values, actions)
+    return reference._taken_action_values(q_values, actions)
 
 
 def o_select_patches(patches, idx):
@@ -150,36 +150,12 @@ def o_select_patches(patches, idx):
     return reference.select_patches(patches, idx)
 
 
-def o_top_k_rows(x, scores, k):
-    cpu_only(x, scores)
-    if scores.dtype == torch.bool:
-        raise TypeError("topk does not rank bools")
-    scores.topk(k, dim=1)
-    if x.dim() != 3 or scores.shape != x.shape[:2]:
-        raise ValueError("shapes")
-    return reference.top_k_rows(x, scores, k)
-
-
-def c_top_k_rows(got, expected, args, kwargs, meta):
-    """topk does not promise an order among ties: compare the scores picked, and the rows."""
-    x, scores = args[0], args[1]
-    rows, indices = got
-    ref_rows, ref_indices = expected
-    assert indices.shape == ref_indices.shape and rows.shape == ref_rows.shape
-    if meta:
-        return
-    torch.testing.assert_close(
-        scores.gather(1, indices), scores.gather(1, ref_indices), equal_nan=True
-    )
-    torch.testing.assert_close(rows, reference.select_patches(x, indices), equal_nan=True)
-
-
 def o_sort_rows_by_key(x, key, *, descending=False):
     cpu_only(x, key)
     key.argsort(dim=-1, stable=True, descending=descending)
     if x.dim() < 2 or key.shape != x.shape[:-1]:
         raise ValueError("shapes")
-    return reference.sort_rows_by_key(x, key, descending=descending)
+    return reference._sort_rows_by_key(x, key, descending=descending)
 
 
 def o_take_along_dim_shape(input_shape, indices_shape, dim=None):
@@ -210,6 +186,25 @@ def o_check_int(value, name, *, minimum=None):
     if minimum is not None and value < minimum:
         raise ValueError(name)
     return value
+
+
+def o_check_bool(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(name)
+    return value
+
+
+def o_check_module(value, name):
+    if not isinstance(value, nn.Module):
+        raise TypeError(name)
+    return value
+
+
+def o_check_has_dims(x, dim, *, verb="take along", hint=""):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError("input")
+    if x.dim() == 0:
+        raise IndexError("dim=")
 
 
 def o_check_dim(dim, x, *, name="dim", tensor_name):
@@ -258,7 +253,7 @@ def o_check_class_indices(indices, num_classes, *, ignore_index=None, name="indi
         raise TypeError("ignore_index")
     if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype == torch.bool:
         raise TypeError(name)
-    if indices.device.type == "cpu" and reference.first_bad_class_index(
+    if indices.device.type == "cpu" and reference._first_bad_class_index(
         indices, num_classes, ignore_index
     ):
         raise IndexError(name)
@@ -330,7 +325,7 @@ def o_broadcast_sources(shape, out_shape, *, device=None):
         raise ValueError("shape")
     t = torch.empty(*out, len(src), dtype=torch.int64)
     for p in reference._positions(torch.Size(out)):
-        t[p] = torch.tensor(reference.broadcast_source(p, src), dtype=torch.int64)
+        t[p] = torch.tensor(reference._broadcast_source(p, src), dtype=torch.int64)
     return t.to(dev)
 
 
@@ -348,7 +343,7 @@ def o_triangular_mask(rows, cols=None, *, diagonal=0, upper=True, device=None):
     cols = rows if cols is None else _int(cols, 0)
     if not isinstance(upper, bool):
         raise TypeError("upper")
-    return reference.triangular_mask(rows, cols, _int(diagonal), upper).to(dev)
+    return reference._triangular_mask(rows, cols, _int(diagonal), upper).to(dev)
 
 
 def o_causal_mask(n, *, device=None):
@@ -358,7 +353,7 @@ def o_causal_mask(n, *, device=None):
 
 def o_band_mask(n, below, above, *, device=None):
     dev = _device(device)
-    return reference.band_mask(_int(n, 0), _int(below), _int(above)).to(dev)
+    return reference._band_mask(_int(n, 0), _int(below), _int(above)).to(dev)
 
 
 # argmax
@@ -384,7 +379,7 @@ def o_argmax_over(x, dims):
     if any(x.size(d) == 0 for d in dims):
         raise ValueError("dims")
     cpu_only(x)
-    return reference.argmax_over(x, dims)
+    return reference._argmax_over(x, dims)
 
 
 def o_argmax_coordinates(x, dim=None):
@@ -513,7 +508,7 @@ def o_trace_graph(fn, /, **inputs):
 
 
 def call_trace_graph(fn, /, **inputs):
-    tr = autograd.trace_graph(fn, **inputs)
+    tr = autograd._trace_graph(fn, **inputs)
     return sorted(n for n in tr.tensors if not n.startswith("t"))
 
 
@@ -529,7 +524,7 @@ def o_get_module(model, layer):
 def o_hook_counts(model):
     if not isinstance(model, nn.Module):
         raise TypeError("model")
-    return dict.fromkeys(hooks.HOOK_KINDS, 0)
+    return dict.fromkeys(hooks._HOOK_KINDS, 0)
 
 
 X3 = torch.ones(2, 3)
@@ -547,7 +542,7 @@ def o_trace(model, layer, **options):
     for k in OPTIONS:
         if k in options and not isinstance(options[k], bool):
             raise TypeError(k)
-    return reference.layer_output(model, layer, X3), dict.fromkeys(hooks.HOOK_KINDS, 0)
+    return reference.layer_output(model, layer, X3), dict.fromkeys(hooks._HOOK_KINDS, 0)
 
 
 def call_trace_dict(model, layers, **options):
@@ -565,7 +560,7 @@ def o_trace_dict(model, layers, **options):
     for k in OPTIONS:
         if k in options and not isinstance(options[k], bool):
             raise TypeError(k)
-    return {n: o_trace(model, n)[0] for n in layers}, dict.fromkeys(hooks.HOOK_KINDS, 0)
+    return {n: o_trace(model, n)[0] for n in layers}, dict.fromkeys(hooks._HOOK_KINDS, 0)
 
 
 def call_record_hook_order(model, x, layers=None):
@@ -648,17 +643,11 @@ def _specs() -> dict[str, Spec]:
             ("indices", "num_classes"),
             labels=("name",),
         ),
-        "indexing.check_gather_args": Spec(
-            indexing.check_gather_args,
+        "indexing._check_gather_args": Spec(
+            indexing._check_gather_args,
             lambda: ([X.clone(), 1, IDX.clone()], {}),
             o_check_gather_args,
             ("input", "dim", "index"),
-        ),
-        "indexing.gather_sources": Spec(
-            indexing.gather_sources,
-            lambda: ([IDX.clone(), 1], {}),
-            o_gather_sources,
-            ("index", "dim"),
         ),
         "indexing.checked_take_along_dim": Spec(
             indexing.checked_take_along_dim,
@@ -666,8 +655,8 @@ def _specs() -> dict[str, Spec]:
             o_take_along_dim,
             ("input", "indices", "dim"),
         ),
-        "indexing.check_take_along_dim_args": Spec(
-            indexing.check_take_along_dim_args,
+        "indexing._check_take_along_dim_args": Spec(
+            indexing._check_take_along_dim_args,
             ta,
             o_check_take_along_dim_args,
             ("input", "indices", "dim"),
@@ -676,12 +665,6 @@ def _specs() -> dict[str, Spec]:
             indexing.broadcast_along_dim,
             ta,
             o_broadcast_along_dim,
-            ("input", "indices", "dim"),
-        ),
-        "indexing.take_along_dim_sources": Spec(
-            indexing.take_along_dim_sources,
-            ta,
-            o_sources,
             ("input", "indices", "dim"),
         ),
         "indexing.take_along_dim_shape": Spec(
@@ -708,13 +691,6 @@ def _specs() -> dict[str, Spec]:
             lambda: ([randn(2, 3, 4), randint(3, 2, 2)], {}),
             o_select_patches,
             ("patches", "idx"),
-        ),
-        "indexing.top_k_rows": Spec(
-            indexing.top_k_rows,
-            lambda: ([randn(2, 4, 3), randn(2, 4, seed=5), 2], {}),
-            o_top_k_rows,
-            ("x", "scores", "k"),
-            compare=c_top_k_rows,
         ),
         "indexing.sort_rows_by_key": Spec(
             indexing.sort_rows_by_key,
@@ -774,6 +750,35 @@ def _specs() -> dict[str, Spec]:
             ("index", "size"),
             labels=("name", "tensor_name", "op", "names", "what"),
         ),
+        "validate.is_int": Spec(
+            validate.is_int,
+            lambda: ([3], {}),
+            lambda value: isinstance(value, int) and not isinstance(value, bool),
+            ("value",),
+        ),
+        "validate.check_bool": Spec(
+            validate.check_bool,
+            lambda: ([True, "value"], {}),
+            o_check_bool,
+            ("value", "name"),
+            labels=("name",),
+        ),
+        "validate.check_module": Spec(
+            validate.check_module,
+            lambda: ([mlp(), "value"], {}),
+            o_check_module,
+            ("value", "name"),
+            labels=("name",),
+            copy_for_oracle=False,
+        ),
+        "validate.check_has_dims": Spec(
+            validate.check_has_dims,
+            lambda: ([X.clone(), 1], {}),
+            o_check_has_dims,
+            ("x", "dim"),
+            words={"x": ("input",), "dim": ("dim=",)},
+            labels=("verb", "hint"),
+        ),
         "validate.shape_str": Spec(
             validate.shape_str,
             lambda: ([(2, 3)], {}),
@@ -796,8 +801,8 @@ def _specs() -> dict[str, Spec]:
             call=call_explain,
             words=shape_words,
         ),
-        "broadcasting.broadcast_sources": Spec(
-            broadcasting.broadcast_sources,
+        "broadcasting._broadcast_sources": Spec(
+            broadcasting._broadcast_sources,
             lambda: ([(3, 1), (2, 3, 4)], {"device": None}),
             o_broadcast_sources,
             ("shape", "out_shape"),
@@ -888,8 +893,8 @@ def _specs() -> dict[str, Spec]:
             passthrough=True,
             materialise=False,
         ),
-        "autograd.trace_graph": Spec(
-            autograd.trace_graph,
+        "autograd._trace_graph": Spec(
+            autograd._trace_graph,
             lambda: ([_mul], {"x": torch.ones(3), "w": W}),
             o_trace_graph,
             ("fn",),
@@ -898,8 +903,8 @@ def _specs() -> dict[str, Spec]:
             materialise=False,
         ),
         # hooks
-        "hooks.get_module": Spec(
-            hooks.get_module,
+        "hooks._get_module": Spec(
+            hooks._get_module,
             lambda: ([mlp(), "1"], {}),
             o_get_module,
             ("model", "layer"),

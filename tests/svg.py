@@ -1,7 +1,7 @@
 """Reading a figure back from its SVG: the tests check what the reader sees, not the objects
 that drew it. ``snippets.draw`` marks each cell ``data-tensor``/``data-coord`` and each arrow
 ``data-from``/``data-to``; the geometry (text boxes, arrow segments) is read from the SVG
-attributes and measured with ``snippets.draw.text_box``, the layout's own text-width model."""
+attributes and measured with ``snippets.draw.canvas.text_box``, the layout's own text-width model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 
-from snippets.draw import text_box
+from snippets.draw.canvas import text_box
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -37,6 +37,48 @@ def rects(root: ET.Element, tensor: str) -> dict[tuple[int, ...], ET.Element]:
         for r in root.iter(f"{SVG}rect")
         if r.get("data-tensor") == tensor
     }
+
+
+def elements(root: ET.Element, tag: str, **attrs: str) -> list[ET.Element]:
+    """The ``tag`` elements (``rect``, ``circle``, ...) with the given attribute values; an
+    attribute named ``data_x`` here is ``data-x`` in the SVG, and ``True`` means "present"."""
+    want = {k.replace("_", "-"): v for k, v in attrs.items()}
+    return [
+        e
+        for e in root.iter(f"{SVG}{tag}")
+        if all((k in e.attrib) if v is True else e.get(k) == v for k, v in want.items())
+    ]
+
+
+def arrow_paths(root: ET.Element) -> list[ET.Element]:
+    """The arrows of a figure: the paths that say which cell they join (``data-from``/``-to``)."""
+    return [p for p in root.iter(f"{SVG}path") if p.get("data-to")]
+
+
+def arrows(root: ET.Element, into: str | None = None) -> dict[tuple[int, ...], tuple[int, ...]]:
+    """``{target coordinate: source coordinate}`` of the arrows into the cells of the tensor
+    ``into`` (every arrow when None: then targets of different tensors must not collide)."""
+    return {
+        coord(p.get("data-to").split(":")[1]): coord(p.get("data-from").split(":")[1])
+        for p in arrow_paths(root)
+        if into is None or p.get("data-to").split(":")[0] == into
+    }
+
+
+def texts(root: ET.Element) -> list[str]:
+    """The words of every text element, in document order."""
+    return [t.text for t in root.iter(f"{SVG}text")]
+
+
+def smallest_font(panel: ET.Element) -> float:
+    """The smallest font size (SVG px) of the texts of ``panel``."""
+    return min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
+
+
+def shown_px(panel: ET.Element, column: int) -> float:
+    """The smallest font of ``panel`` in CSS px when shown in a column ``column`` px wide (a
+    panel wider than the column is scaled down to it)."""
+    return smallest_font(panel) * min(1.0, column / float(panel.get("width")))
 
 
 Box = tuple[float, float, float, float]

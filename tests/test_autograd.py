@@ -9,7 +9,6 @@ the ones that surprised its author) are pinned below, so the book notices when t
 import copy
 import re
 import threading
-import xml.etree.ElementTree as ET
 from collections import Counter
 
 import pytest
@@ -21,17 +20,18 @@ from torch import nn
 
 from snippets import draw, reference
 from snippets.autograd import (
-    SOURCES,
-    SavedTensors,
+    _SOURCES,
+    _SavedTensors,
+    _trace_graph,
     ema_update_,
     evaluating,
     saved_tensors_report,
-    trace_graph,
 )
-from snippets.device import DEVICE, example
+from snippets.device import DEVICE, _example
+from snippets.draw import canvas
 from snippets.exercises import ExerciseFailed, check
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG
+from tests.svg import arrow_paths, elements, parse
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -59,7 +59,7 @@ def signature(tensors) -> Counter:
     return Counter((tuple(t.shape), t.dtype, t.numel() * t.element_size()) for t in tensors)
 
 
-def report_signature(report: SavedTensors) -> Counter:
+def report_signature(report: _SavedTensors) -> Counter:
     return Counter((e.shape, e.dtype, e.nbytes) for e in report.entries)
 
 
@@ -86,10 +86,6 @@ mlp_sizes = st.tuples(
     st.integers(1, 4),  # out
     st.integers(0, 2**31 - 1),  # seed
 )
-
-
-def rects(root: ET.Element, **attrs: str) -> list[ET.Element]:
-    return [r for r in root.iter(f"{SVG}rect") if all(r.get(k) == v for k, v in attrs.items())]
 
 
 # --- the report against what autograd holds ---------------------------------------------------
@@ -160,7 +156,7 @@ def test_report_of_a_module_names_ops_and_sources():
         "  linear  (8, 3)  float32     96  parameter",
     ]
     assert repr(report) == "SavedTensors(count=4, nbytes=496, activation_nbytes=160)"
-    assert set(report.by_source()) == set(SOURCES)
+    assert set(report.by_source()) == set(_SOURCES)
 
 
 def example_ones(*shape: int) -> torch.Tensor:
@@ -176,8 +172,8 @@ def example_ones(*shape: int) -> torch.Tensor:
     ],
 )
 def test_mul_saves_only_what_its_gradients_need(x_grad, w_grad, attrs):
-    x = example([1.0, 2.0, 3.0]).requires_grad_(x_grad)
-    w = example([4.0, 5.0, 6.0]).requires_grad_(w_grad)
+    x = _example([1.0, 2.0, 3.0]).requires_grad_(x_grad)
+    w = _example([4.0, 5.0, 6.0]).requires_grad_(w_grad)
     captured = {}
     report = saved_tensors_report(lambda x, w: captured.setdefault("y", x * w), x, w)
     node = captured["y"].grad_fn
@@ -191,7 +187,7 @@ def test_mul_saves_only_what_its_gradients_need(x_grad, w_grad, attrs):
 
 
 def test_exp_saves_its_result_and_sum_saves_no_tensor():
-    w = example([0.0, 1.0]).requires_grad_()
+    w = _example([0.0, 1.0]).requires_grad_()
     captured = {}
 
     def fn(w):
@@ -206,31 +202,31 @@ def test_exp_saves_its_result_and_sum_saves_no_tensor():
 
 def test_report_counts_element_size_of_each_dtype():
     for dtype, size in [(torch.float16, 2), (torch.bfloat16, 2), (torch.float64, 8)]:
-        w = example([1.0, 2.0, 3.0], dtype=dtype).requires_grad_()
+        w = _example([1.0, 2.0, 3.0], dtype=dtype).requires_grad_()
         report = saved_tensors_report(lambda w: w.exp(), w)
         assert report.nbytes == 3 * size
         assert report.entries[0].source == "output"
 
 
 def test_report_of_an_expanded_input_counts_numel_not_storage():
-    w = example([1.0, 2.0]).requires_grad_()
-    x = example([[3.0], [4.0]]).expand(2, 2)  # 4 elements, 2 in memory
+    w = _example([1.0, 2.0]).requires_grad_()
+    x = _example([[3.0], [4.0]]).expand(2, 2)  # 4 elements, 2 in memory
     report = saved_tensors_report(lambda x: x * w, x)
     assert report.nbytes == 4 * 4 and report.entries[0].source == "input"
 
 
 def test_report_removes_its_hooks_when_fn_raises():
-    w = example([1.0, 2.0]).requires_grad_()
+    w = _example([1.0, 2.0]).requires_grad_()
 
     def boom(x):
         _ = x * w
         raise ValueError("boom")
 
     with pytest.raises(ValueError, match="boom"):
-        saved_tensors_report(boom, example([3.0, 4.0]))
+        saved_tensors_report(boom, _example([3.0, 4.0]))
     assert torch._C._len_torch_function_stack() == 0  # the recording mode is gone
     assert torch._C._autograd._top_saved_tensors_default_hooks(False) is None  # and the hooks
-    y = example([3.0, 4.0]) * w
+    y = _example([3.0, 4.0]) * w
     assert y.grad_fn._saved_self.tolist() == [3.0, 4.0]
 
 
@@ -244,7 +240,7 @@ def test_pytorch_dropout_saves_a_device_specific_mask():
 
 def test_report_errors():
     with pytest.raises(TypeError, match="fn must be callable, got str"):
-        saved_tensors_report("model", example([1.0]))
+        saved_tensors_report("model", _example([1.0]))
 
 
 # --- trace_graph and the figure -----------------------------------------------------------------
@@ -257,8 +253,8 @@ def chapter_fn(x, w):
 
 
 def test_trace_graph_of_the_chapter_function():
-    x, w = example([1.0, 2.0, 3.0]), example([2.0, -1.0, 1.0]).requires_grad_()
-    tr = trace_graph(chapter_fn, x=x, w=w)
+    x, w = _example([1.0, 2.0, 3.0]), _example([2.0, -1.0, 1.0]).requires_grad_()
+    tr = _trace_graph(chapter_fn, x=x, w=w)
     assert [(o.op, o.inputs, o.outputs, o.grad_fn, o.saved) for o in tr.ops] == [
         ("mul", ("x", "w"), ("y",), "MulBackward0", ("x",)),
         ("relu", ("y",), ("z",), "ReluBackward0", ("z",)),
@@ -273,21 +269,21 @@ def test_trace_graph_of_the_chapter_function():
     }
     assert tr.tensors["z"].value.tolist() == [2.0, 0.0, 3.0]
     with torch.no_grad():
-        off = trace_graph(chapter_fn, x=x, w=w)
+        off = _trace_graph(chapter_fn, x=x, w=w)
     assert [(o.grad_fn, o.saved) for o in off.ops] == [(None, ())] * 3
     assert not any(t.requires_grad for n, t in off.tensors.items() if n != "w")
     assert off.saved.count == 0
 
 
 def test_trace_graph_names_unnamed_tensors_and_rejects_bad_input():
-    x = example([1.0, 2.0]).requires_grad_()
-    tr = trace_graph(lambda x: (x * 2).exp().sum(), x=x)
+    x = _example([1.0, 2.0]).requires_grad_()
+    tr = _trace_graph(lambda x: (x * 2).exp().sum(), x=x)
     assert [o.outputs for o in tr.ops] == [("t1",), ("t2",), ("out",)]
     assert tr.tensors["t2"].saved_by == ("ExpBackward0",)
     with pytest.raises(TypeError, match="fn must return a tensor or a dict of tensors, got int"):
-        trace_graph(lambda x: 3, x=x)
+        _trace_graph(lambda x: 3, x=x)
     with pytest.raises(TypeError, match=re.escape("w must be a torch.Tensor, got list")):
-        trace_graph(lambda w: w, w=[1.0])
+        _trace_graph(lambda w: w, w=[1.0])
 
 
 @given(
@@ -304,7 +300,7 @@ def test_figure_marks_what_autograd_saved(n, x_grad, w_grad, grad_mode, seed):
     with torch.set_grad_enabled(grad_mode):
         fig = draw.autograd_graph(chapter_fn, x=x, w=w)
         real = chapter_fn(x, w)  # the same computation, to read autograd's own answer
-    root = ET.fromstring(fig.svg())
+    root = parse(fig)
     expected = {}  # tensor name -> grad_fn names that hold it, read from the real graph
     if real["y"].grad_fn is not None:
         node = real["y"].grad_fn
@@ -313,25 +309,24 @@ def test_figure_marks_what_autograd_saved(n, x_grad, w_grad, grad_mode, seed):
                 expected.setdefault(name, []).append("MulBackward0")
         assert real["z"].grad_fn._saved_result.data_ptr() == real["z"].data_ptr()
         expected["z"] = ["ReluBackward0"]
-    outlines = {r.get("data-saved-tensor"): r.get("data-saved-by") for r in rects(root)}
+    outlines = {r.get("data-saved-tensor"): r.get("data-saved-by") for r in elements(root, "rect")}
     outlines.pop(None, None)
     assert outlines == {k: ",".join(v) for k, v in expected.items()}
     assert fig.saved == {k: tuple(v) for k, v in expected.items()}
     # every cell says whether its tensor requires grad, and is blue exactly when it does
     for name, t in {"x": x, "w": w, **real}.items():
-        cells = rects(root, **{"data-tensor": name})
+        cells = elements(root, "rect", data_tensor=name)
         assert len(cells) == max(t.numel(), 1)
         for r in cells:
             assert r.get("data-requires-grad") == str(t.requires_grad)
-            assert (r.get("fill") == draw.PALETTE[0][0]) == t.requires_grad
+            assert (r.get("fill") == canvas.PALETTE[0][0]) == t.requires_grad
     # every call box names the grad_fn of its output, or None
-    boxes = {r.get("data-op"): r.get("data-grad-fn") for r in rects(root) if r.get("data-op")}
+    boxes = {r.get("data-op"): r.get("data-grad-fn") for r in elements(root, "rect", data_op=True)}
     gf = {k: type(v.grad_fn).__name__ if v.grad_fn is not None else "None" for k, v in real.items()}
     assert boxes == {"mul#0": gf["y"], "relu#1": gf["z"], "sum#2": gf["loss"]}
     arrows = {
         (p.get("data-from").split(":")[0], p.get("data-to").split(":")[0])
-        for p in root.iter(f"{SVG}path")
-        if p.get("data-to")
+        for p in arrow_paths(root)
     }
     assert arrows == {
         ("x", "mul#0"),
@@ -345,7 +340,7 @@ def test_figure_marks_what_autograd_saved(n, x_grad, w_grad, grad_mode, seed):
 
 
 def test_figure_is_deterministic():
-    x, w = example([1.0, 2.0, 3.0]), example([2.0, -1.0, 1.0]).requires_grad_()
+    x, w = _example([1.0, 2.0, 3.0]), _example([2.0, -1.0, 1.0]).requires_grad_()
     assert draw.autograd_graph(chapter_fn, x=x, w=w).svg() == (
         draw.autograd_graph(chapter_fn, x=x, w=w).svg()
     )
@@ -432,10 +427,10 @@ def test_evaluating_restores_each_flag_even_after_an_error():
 def test_evaluating_with_inference_mode_makes_inference_tensors():
     model = nn.Linear(2, 2).to(DEVICE)
     with evaluating(model, inference=True):
-        out = model(example([[1.0, 2.0]]))
+        out = model(_example([[1.0, 2.0]]))
     assert out.is_inference() and not out.requires_grad
     with evaluating(model):
-        out = model(example([[1.0, 2.0]]))
+        out = model(_example([[1.0, 2.0]]))
     assert not out.is_inference() and not out.requires_grad
     with (
         pytest.raises(TypeError, match=re.escape("model must be a torch.nn.Module, got function")),
@@ -465,7 +460,7 @@ def test_pytorch_inference_mode_factory_with_requires_grad_is_an_inference_tenso
 
 
 def test_pytorch_enable_grad_works_inside_no_grad_but_not_inside_inference_mode():
-    w = example([1.0]).requires_grad_()
+    w = _example([1.0]).requires_grad_()
     with torch.no_grad(), torch.enable_grad():
         assert (w * 2).requires_grad
     with torch.inference_mode(), torch.enable_grad():
@@ -475,7 +470,7 @@ def test_pytorch_enable_grad_works_inside_no_grad_but_not_inside_inference_mode(
 
 
 def test_pytorch_decorator_forms_and_set_grad_enabled():
-    w = example([1.0]).requires_grad_()
+    w = _example([1.0]).requires_grad_()
 
     @torch.no_grad()
     def called(v):
@@ -510,9 +505,9 @@ INFERENCE_INPLACE = (
 
 
 def test_pytorch_inference_tensor_error_messages():
-    w = example([1.0, 2.0]).requires_grad_()
+    w = _example([1.0, 2.0]).requires_grad_()
     with torch.inference_mode():
-        t = example([3.0, 4.0]) * 1
+        t = _example([3.0, 4.0]) * 1
     assert t.is_inference()
     with pytest.raises(RuntimeError) as err:
         t * w
@@ -539,7 +534,7 @@ def test_pytorch_inference_tensor_error_messages():
 
 
 def test_pytorch_other_error_messages_of_the_chapter():
-    w = example([1.0, 2.0]).requires_grad_()
+    w = _example([1.0, 2.0]).requires_grad_()
     with torch.no_grad():
         out = (w * 2).sum()
     with pytest.raises(RuntimeError) as err:
@@ -565,8 +560,8 @@ def test_pytorch_other_error_messages_of_the_chapter():
 
 
 def test_pytorch_no_grad_still_bumps_the_version_counter():
-    x = example([1.0, 2.0]).requires_grad_()
-    w = example([3.0, 4.0]).requires_grad_()
+    x = _example([1.0, 2.0]).requires_grad_()
+    w = _example([3.0, 4.0]).requires_grad_()
     y = x * w  # saves w (for dx) and x (for dw)
     assert w._version == 0
     with torch.no_grad():
@@ -595,7 +590,7 @@ def test_pytorch_grad_mode_is_thread_local():
 
 @pytest.mark.parametrize("optimizer", [torch.optim.SGD, torch.optim.Adam])
 def test_pytorch_optimizer_step_updates_leaves_in_place_without_recording(optimizer):
-    p = nn.Parameter(example([1.0, 2.0]))
+    p = nn.Parameter(_example([1.0, 2.0]))
     opt = optimizer([p], lr=0.1)
     (p * p).sum().backward()
     before = p.detach().clone()
@@ -604,8 +599,8 @@ def test_pytorch_optimizer_step_updates_leaves_in_place_without_recording(optimi
 
 
 def test_pytorch_in_place_update_without_no_grad_gives_a_parameter_grad_history():
-    ema = nn.Parameter(example([1.0, 1.0]), requires_grad=False)
-    p = nn.Parameter(example([3.0, 5.0]))
+    ema = nn.Parameter(_example([1.0, 1.0]), requires_grad=False)
+    p = nn.Parameter(_example([3.0, 5.0]))
     ema.mul_(0.5).add_(p, alpha=0.5)  # silently recorded: p requires grad
     assert isinstance(ema, nn.Parameter) and ema.requires_grad and not ema.is_leaf
     assert type(ema.grad_fn).__name__ == "AddBackward0"
@@ -613,7 +608,7 @@ def test_pytorch_in_place_update_without_no_grad_gives_a_parameter_grad_history(
 
 def test_pytorch_no_grad_leaves_dropout_and_batch_norm_in_training_mode():
     torch.manual_seed(0)
-    x = example(torch.arange(1.0, 1001.0))
+    x = _example(torch.arange(1.0, 1001.0))
     drop = nn.Dropout(0.5)
     with torch.no_grad():
         out = drop(x)
@@ -624,18 +619,18 @@ def test_pytorch_no_grad_leaves_dropout_and_batch_norm_in_training_mode():
     assert drop(x) is x  # eval: the very same tensor back
     bn = nn.BatchNorm1d(2).to(DEVICE)
     with torch.no_grad():
-        bn(example([[1.0, 2.0], [3.0, 6.0]]))
+        bn(_example([[1.0, 2.0], [3.0, 6.0]]))
     assert bn.running_mean.tolist() == pytest.approx([0.2, 0.4])  # updated under no_grad
     assert bn.running_var.tolist() == pytest.approx([1.1, 1.7])
     assert int(bn.num_batches_tracked) == 1
     bn.eval()
-    y = bn(example([[1.0, 2.0]]))
+    y = bn(_example([[1.0, 2.0]]))
     assert y.requires_grad  # eval() does not switch off autograd
     assert int(bn.num_batches_tracked) == 1
 
 
 def test_pytorch_requires_grad_of_results():
-    w = example([1.0, -2.0]).requires_grad_()
+    w = _example([1.0, -2.0]).requires_grad_()
     assert (w * 2).requires_grad and not w.argmax().requires_grad  # integer result
     assert not (w > 0).requires_grad
     assert not w.detach().requires_grad and w.detach().data_ptr() == w.data_ptr()
@@ -715,10 +710,10 @@ def test_references_match_the_builtins(b, d, k, seed):
     if b:
         target = torch.randn(b, k, generator=gen).to(DEVICE)
         torch.testing.assert_close(
-            reference.linear_mse(model, x, target, True), F.mse_loss(model[0](x), target).detach()
+            reference.loss_for(model, x, target, True), F.mse_loss(model[0](x), target).detach()
         )
     e, p = torch.randn(b, d, generator=gen).to(DEVICE), torch.randn(b, d, generator=gen).to(DEVICE)
-    torch.testing.assert_close(reference.ema_step(e, p, 0.9), torch.lerp(e, p, 0.1))
+    torch.testing.assert_close(reference.ema_step_(e, p, 0.9), torch.lerp(e, p, 0.1))
 
 
 # --- issue 9: no silent wrong answer ----------------------------------------------------------

@@ -4,7 +4,6 @@ against the loop references in snippets.reference and against PyTorch itself."""
 import operator
 import re
 import warnings
-import xml.etree.ElementTree as ET
 
 import pytest
 import torch
@@ -15,18 +14,20 @@ from hypothesis import strategies as st
 from snippets import draw, reference
 from snippets.broadcasting import (
     MISSING,
+    _broadcast_sources,
     band_mask,
-    broadcast_sources,
     causal_mask,
     checked_broadcast_shapes,
     explain_broadcast,
     triangular_mask,
 )
-from snippets.device import DEVICE, example
+from snippets.device import DEVICE, _example
+from snippets.draw import canvas
+from snippets.draw.broadcast import BROADCAST_OPS
 from snippets.exercises import ExerciseFailed, check
 from snippets.validate import shape_str
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG
+from tests.svg import SVG, coord, elements, parse, texts
 
 # --- strategies -------------------------------------------------------------------------
 
@@ -57,7 +58,7 @@ def shape_lists(draw_, *, min_shapes: int = 1, max_shapes: int = 4, max_dims: in
 
 def _reference_failing_dim(shapes) -> int | None:
     try:
-        reference.broadcast_shape(*shapes)
+        reference._broadcast_shape(*shapes)
     except ValueError as err:
         return int(re.search(r"at dim (-\d+)", str(err)).group(1))
     return None
@@ -89,7 +90,7 @@ def test_explain_broadcast_agrees_with_torch_and_the_loop(shapes):
             checked_broadcast_shapes(*shapes)
     else:
         assert e.ok and e.failing_dim is None and e.conflicts == ()
-        assert e.result == expected == reference.broadcast_shape(*shapes)
+        assert e.result == expected == reference._broadcast_shape(*shapes)
         assert checked_broadcast_shapes(*shapes) == torch.Size(expected)
         assert e.reason == f"result shape: {expected}"
     # the table: a header, one row per shape, the result row; each row ends with its sizes
@@ -182,10 +183,10 @@ def operand_and_result(draw_):
 @given(operand_and_result(), st.integers(0, 2**31 - 1))
 def test_broadcast_sources_match_the_loop_and_expand(case, seed):
     shape, out = case
-    src = broadcast_sources(shape, out, device=DEVICE)
+    src = _broadcast_sources(shape, out, device=DEVICE)
     assert src.shape == (*out, len(shape)) and src.dtype == torch.int64
     for p in reference._positions(torch.Size(out)):
-        assert tuple(src[p].tolist()) == reference.broadcast_source(p, shape)
+        assert tuple(src[p].tolist()) == reference._broadcast_source(p, shape)
     if shape:  # reading x at the sources is what expand shows
         x = make_tensor(shape, "contiguous", seed)
         assert torch.equal(x[tuple(src.unbind(-1))], x.expand(out))
@@ -193,9 +194,9 @@ def test_broadcast_sources_match_the_loop_and_expand(case, seed):
 
 def test_broadcast_sources_errors():
     with pytest.raises(ValueError, match=re.escape("at dim -1 it has 2, not 1 or 3")):
-        broadcast_sources((2,), (3,))
+        _broadcast_sources((2,), (3,))
     with pytest.raises(ValueError, match=re.escape("broadcasting only adds dims on the left")):
-        broadcast_sources((2, 3), (3,))
+        _broadcast_sources((2, 3), (3,))
 
 
 OPS = {"+": operator.add, "*": operator.mul, ">=": operator.ge}
@@ -226,7 +227,7 @@ def test_triangular_mask_is_triu_or_tril(rows, cols, diagonal, upper):
     expected = torch.triu(ones, diagonal) if upper else torch.tril(ones, diagonal)
     assert mask.dtype == torch.bool and mask.device == ones.device
     assert torch.equal(mask, expected)
-    assert torch.equal(mask.cpu(), reference.triangular_mask(rows, cols, diagonal, upper))
+    assert torch.equal(mask.cpu(), reference._triangular_mask(rows, cols, diagonal, upper))
 
 
 @given(st.integers(0, 8), st.integers(-3, 8), st.integers(-3, 8))
@@ -234,7 +235,7 @@ def test_band_mask_is_triu_and_tril(n, below, above):
     mask = band_mask(n, below, above, device=DEVICE)
     ones = torch.ones(n, n, dtype=torch.bool, device=DEVICE)
     assert torch.equal(mask, torch.triu(ones, -below) & torch.tril(ones, above))
-    assert torch.equal(mask.cpu(), reference.band_mask(n, below, above))
+    assert torch.equal(mask.cpu(), reference._band_mask(n, below, above))
 
 
 @given(st.integers(0, 9))
@@ -321,7 +322,7 @@ def test_pytorch_in_place_ops_keep_the_left_shape():
 
 
 def test_pytorch_expand_is_a_view_and_repeat_a_copy():
-    x = example([0, 1, 2])
+    x = _example([0, 1, 2])
     e, r = x.expand(4, 3), x.repeat(4, 1)
     assert e.stride() == (0, 1) and r.stride() == (3, 1)
     assert e.data_ptr() == x.data_ptr() and r.data_ptr() != x.data_ptr()
@@ -348,11 +349,11 @@ def test_pytorch_expand_message():
             "non-singleton dimension 1.  Target sizes: [2, 4].  Tensor sizes: [3]"
         ),
     ):
-        example([1, 2, 3]).expand(2, 4)
+        _example([1, 2, 3]).expand(2, 4)
 
 
 def test_pytorch_broadcast_tensors_are_stride_zero_views():
-    a, b = example([[1], [2], [3]]), example([10, 20, 30, 40])
+    a, b = _example([[1], [2], [3]]), _example([10, 20, 30, 40])
     a2, b2 = torch.broadcast_tensors(a, b)
     assert a2.shape == b2.shape == (3, 4)
     assert a2.stride() == (1, 0) and b2.stride() == (0, 1)
@@ -360,7 +361,7 @@ def test_pytorch_broadcast_tensors_are_stride_zero_views():
 
 
 def test_pytorch_a_column_and_a_row_make_a_matrix():
-    preds, targets = example([[1.0], [2.0], [3.0], [4.0]]), example([1.0, 2.0, 3.0, 4.0])
+    preds, targets = _example([[1.0], [2.0], [3.0], [4.0]]), _example([1.0, 2.0, 3.0, 4.0])
     assert (preds - targets).shape == (4, 4)
     assert ((preds - targets) ** 2).mean().item() == 2.5
     assert ((preds.squeeze(1) - targets) ** 2).mean().item() == 0.0
@@ -404,7 +405,7 @@ def test_pytorch_shape_rules_table():
     with pytest.raises(RuntimeError):
         zeros(2, 3).masked_fill_(zeros(2, 2, 3, dtype=torch.bool), 1.0)
     # broadcast_to is expand: a stride-0 view
-    x = example([0, 1, 2])
+    x = _example([0, 1, 2])
     assert torch.broadcast_to(x, (2, 3)).stride() == (0, 1)
     assert torch.equal(torch.broadcast_to(x, (2, 3)), x.expand(2, 3))
     # bmm and cat do not broadcast (matmul does, for the batch dims)
@@ -419,7 +420,7 @@ def test_pytorch_view_and_reshape_do_not_broadcast():
         with pytest.raises(
             RuntimeError, match=re.escape("shape '[3, 3]' is invalid for input of size 3")
         ):
-            getattr(example([1, 2, 3]), method)(3, 3)
+            getattr(_example([1, 2, 3]), method)(3, 3)
 
 
 def test_pytorch_size_zero_broadcasts_only_with_one_and_zero():
@@ -438,8 +439,8 @@ def test_pytorch_a_factor_is_not_enough():
 
 
 def test_pytorch_gradient_of_a_stretched_operand_is_summed():
-    bias = example([0.0, 0.0, 0.0]).requires_grad_()
-    (example(torch.ones(4, 3)) + bias).sum().backward()
+    bias = _example([0.0, 0.0, 0.0]).requires_grad_()
+    (_example(torch.ones(4, 3)) + bias).sum().backward()
     assert bias.grad.tolist() == [4.0, 4.0, 4.0]
 
 
@@ -467,25 +468,18 @@ def test_pytorch_masked_fill_broadcasts_a_mask_over_batch_and_heads():
 
 
 def _parse(fig):
-    root = ET.fromstring(fig.svg())
-    texts = {
+    root = parse(fig)
+    labels = {
         (float(t.get("x")), float(t.get("y"))): t.text or ""
         for t in root.iter(f"{SVG}text")
         if t.get("text-anchor") == "middle"
     }
     cells = {}
-    for r in root.iter(f"{SVG}rect"):
-        if r.get("data-tensor") is None:
-            continue
-        coord = tuple(int(c) for c in r.get("data-coord").split(",") if c != "")
+    for r in elements(root, "rect", data_tensor=True):
         cx = float(r.get("x")) + float(r.get("width")) / 2
         cy = float(r.get("y")) + float(r.get("height")) / 2 + 4.5
-        cells[(r.get("data-tensor"), coord)] = (r, texts[(cx, cy)])
+        cells[(r.get("data-tensor"), coord(r.get("data-coord")))] = (r, labels[(cx, cy)])
     return root, cells
-
-
-def _coords(text: str) -> tuple[int, ...]:
-    return tuple(int(c) for c in text.split(",") if c != "")
 
 
 @pytest.mark.parametrize(
@@ -500,35 +494,35 @@ def _coords(text: str) -> tuple[int, ...]:
     ],
 )
 def test_broadcast_figure_shows_the_loop_rule(a, b, op):
-    a, b = example(a), example(b)
+    a, b = _example(a), _example(b)
     fig = draw.broadcast(a, b, op)
     root, cells = _parse(fig)
-    expected = reference.broadcast_binary(draw.BROADCAST_OPS[op], a, b).cpu()
+    expected = reference.broadcast_binary(BROADCAST_OPS[op], a, b).cpu()
     shape = tuple(expected.shape)
     for name, t in (("a", a.cpu()), ("b", b.cpu())):
         for p in reference._positions(torch.Size(shape)):
             rect, text = cells[(name, p)]
-            source = reference.broadcast_source(p, tuple(t.shape))
-            assert _coords(rect.get("data-source")) == source
-            assert text == draw.format_value(t[source].item())
+            source = reference._broadcast_source(p, tuple(t.shape))
+            assert coord(rect.get("data-source")) == source
+            assert text == canvas.format_value(t[source].item())
             stored = p == (0,) * (len(shape) - t.dim()) + source
             assert (rect.get("stroke-dasharray") is None) == stored, (name, p)
     for p in reference._positions(torch.Size(shape)):
         rect, text = cells[("result", p)]
-        assert text == draw.format_value(expected[p].item())
-        assert _coords(rect.get("data-a")) == reference.broadcast_source(p, tuple(a.shape))
-        assert _coords(rect.get("data-b")) == reference.broadcast_source(p, tuple(b.shape))
+        assert text == canvas.format_value(expected[p].item())
+        assert coord(rect.get("data-a")) == reference._broadcast_source(p, tuple(a.shape))
+        assert coord(rect.get("data-b")) == reference._broadcast_source(p, tuple(b.shape))
     # the aligned table is in the figure: a row per operand, labelled with its shape
-    words = [t.text for t in root.iter(f"{SVG}text")]
+    words = texts(root)
     assert f"a  {shape_str(a.shape)}" in words and f"b  {shape_str(b.shape)}" in words
     assert fig.svg() == draw.broadcast(a, b, op).svg()  # deterministic
 
 
 def test_broadcast_figure_refuses_shapes_that_do_not_broadcast():
     with pytest.raises(ValueError, match=re.escape("cannot broadcast: at dim -1 (dim 1 of")):
-        draw.broadcast(example([[1, 2, 3]]), example([1, 2]))
+        draw.broadcast(_example([[1, 2, 3]]), _example([1, 2]))
     with pytest.raises(ValueError, match="op must be one of"):
-        draw.broadcast(example([1]), example([1]), "@")
+        draw.broadcast(_example([1]), _example([1]), "@")
 
 
 # --- exercises ------------------------------------------------------------------------------
@@ -581,7 +575,7 @@ def test_masks_name_a_bad_device(device, error, message):
     for make in (
         lambda: causal_mask(2, device=device),
         lambda: band_mask(2, 1, 0, device=device),
-        lambda: broadcast_sources((1,), (2,), device=device),
+        lambda: _broadcast_sources((1,), (2,), device=device),
     ):
         with pytest.raises(error, match=re.escape(message)):
             make()

@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from snippets import draw
+from snippets.draw import canvas
+from snippets.draw import hooks as draw_hooks
 from snippets.hooks import HookEvent
 
 X = torch.tensor([[1, 2, 3], [4, 5, 6]])
@@ -118,7 +120,7 @@ CASES = {
         r"^layer must be a str",
     ),
     "hook_timeline title": (lambda: draw.hook_timeline([], title=3), TypeError, r"^title must"),
-    "hook_colour": (lambda: draw.hook_colour(1), ValueError, r"^kind must be one of"),
+    "hook_colour": (lambda: draw_hooks.hook_colour(1), ValueError, r"^kind must be one of"),
     "autograd_graph fn": (
         lambda: draw.autograd_graph(None, x=X.float()),
         TypeError,
@@ -134,16 +136,16 @@ CASES = {
         TypeError,
         r"^title must be a str or None",
     ),
-    "format_value": (lambda: draw.format_value(object()), TypeError, r"^v must be a number"),
-    "text_width content": (lambda: draw.text_width(3, 10), TypeError, r"^content must be a str"),
-    "text_width size": (lambda: draw.text_width("a", -1), ValueError, r"^size must be positive"),
+    "format_value": (lambda: canvas.format_value(object()), TypeError, r"^v must be a number"),
+    "text_width content": (lambda: canvas.text_width(3, 10), TypeError, r"^content must be a str"),
+    "text_width size": (lambda: canvas.text_width("a", -1), ValueError, r"^size must be positive"),
     "grid not a tensor": (
-        lambda: draw.Figure("t").panel("p").grid("x", [1], 0, 0),
+        lambda: canvas.Figure("t").panel("p").grid("x", [1], 0, 0),
         TypeError,
         r"^x must be a torch.Tensor",
     ),
     "grid meta": (
-        lambda: draw.Figure("t").panel("p").grid("x", META, 0, 0),
+        lambda: canvas.Figure("t").panel("p").grid("x", META, 0, 0),
         ValueError,
         r"^x is a meta tensor",
     ),

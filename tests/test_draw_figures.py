@@ -13,9 +13,11 @@ import torch
 from hypothesis import given
 
 from snippets import draw
-from snippets.device import example
+from snippets.device import _example
+from snippets.draw import canvas
+from snippets.draw import hooks as draw_hooks
 from tests.strategies import gather_cases
-from tests.svg import SVG, coord, panels, parse, rects
+from tests.svg import SVG, arrows, panels, parse, rects, texts
 
 
 def reference_source(index: torch.Tensor, dim: int, p: tuple[int, ...]) -> tuple[int, ...]:
@@ -36,27 +38,23 @@ def test_gather_figure_shows_where_each_output_came_from(case):
     positions = list(itertools.product(*(range(s) for s in case.index.shape)))
     assert set(outputs) == set(positions) == set(index_cells)
     assert set(inputs) == set(itertools.product(*(range(s) for s in case.input.shape)))
-    arrows = {
-        coord(p.get("data-to").split(":")[1]): coord(p.get("data-from").split(":")[1])
-        for p in root.iter(f"{SVG}path")
-        if p.get("data-to")
-    }
+    drawn = arrows(root)
     columns = max(case.input.size(-1), case.index.size(-1))
     if len(positions) <= 32 and columns <= 6:
-        assert len(arrows) == len(positions)
+        assert len(drawn) == len(positions)
     else:
-        assert arrows == {}
+        assert drawn == {}
     for p in positions:
         source = reference_source(case.index.cpu(), dim, p)
-        if arrows:
-            assert arrows[p] == source
+        if drawn:
+            assert drawn[p] == source
         # the output cell wears the colour of the input cell it was copied from
         assert outputs[p].get("fill") == inputs[source].get("fill")
-        assert fig.cell("output", p).text == draw.format_value(case.input.cpu()[source].item())
+        assert fig.cell("output", p).text == canvas.format_value(case.input.cpu()[source].item())
 
 
 def test_gather_figure_text_values_and_rule_caption():
-    fig = draw.gather(example([[10, 20, 30], [40, 50, 60]]), 1, example([[0, 2], [1, 0]]))
+    fig = draw.gather(_example([[10, 20, 30], [40, 50, 60]]), 1, _example([[0, 2], [1, 0]]))
     assert fig.caption == "out[i][j] = input[i][index[i][j]]    (dim=1; out.shape == index.shape)"
     assert "<figcaption" in fig.html() and fig.caption in fig.html()
     assert [fig.cell("output", p).text for p in [(0, 0), (0, 1), (1, 0), (1, 1)]] == [
@@ -69,16 +67,16 @@ def test_gather_figure_text_values_and_rule_caption():
 
 
 def test_gather_figure_colours_follow_the_coordinate_along_dim():
-    fig = draw.gather(example([[10, 20, 30], [40, 50, 60]]), 0, example([[1, 0, 1]]))
+    fig = draw.gather(_example([[10, 20, 30], [40, 50, 60]]), 0, _example([[1, 0, 1]]))
     root = parse(fig)
     inputs = rects(root, "input")
     # with dim=0 an input cell's colour is its row
-    assert inputs[(0, 0)].get("fill") == inputs[(0, 2)].get("fill") == draw.PALETTE[0][0]
-    assert inputs[(1, 1)].get("fill") == draw.PALETTE[1][0]
+    assert inputs[(0, 0)].get("fill") == inputs[(0, 2)].get("fill") == canvas.PALETTE[0][0]
+    assert inputs[(1, 1)].get("fill") == canvas.PALETTE[1][0]
 
 
 def test_gather_figure_has_an_input_output_panel_and_an_index_panel():
-    fig = draw.gather(example([[10, 20, 30], [40, 50, 60]]), 1, example([[0, 2], [1, 0]]))
+    fig = draw.gather(_example([[10, 20, 30], [40, 50, 60]]), 1, _example([[0, 2], [1, 0]]))
     tensors = [
         sorted({r.get("data-tensor") for r in p.iter(f"{SVG}rect")} - {None}) for p in panels(fig)
     ]
@@ -88,7 +86,7 @@ def test_gather_figure_has_an_input_output_panel_and_an_index_panel():
 
 
 def test_svg_is_deterministic_and_has_no_volatile_metadata():
-    args = (example([[1, 2], [3, 4]]), 1, example([[1, 0]]))
+    args = (_example([[1, 2], [3, 4]]), 1, _example([[1, 0]]))
     a, b = draw.gather(*args).svg(), draw.gather(*args).svg()
     assert a == b
     assert draw.gather(*args).html() == draw.gather(*args).html()
@@ -107,38 +105,37 @@ def test_a_strided_or_expanded_view_draws_the_same_bytes():
 
 
 def test_repr_is_short_and_stable():
-    fig = draw.gather(example([1, 2, 3]), 0, example([2, 2]))
+    fig = draw.gather(_example([1, 2, 3]), 0, _example([2, 2]))
     assert repr(fig) == "<Figure 'torch.gather(input, dim=0, index)': 3 tensors, 2 arrows>"
 
 
 def test_many_outputs_are_drawn_without_arrows_and_say_so():
-    fig = draw.gather(example(torch.zeros(4, 9)), 1, example(torch.zeros(4, 9, dtype=torch.long)))
+    fig = draw.gather(_example(torch.zeros(4, 9)), 1, _example(torch.zeros(4, 9, dtype=torch.long)))
     assert fig.links == []
     assert len(fig.cells("output")) == 36
-    texts = [t.text for t in parse(fig).iter(f"{SVG}text")]
-    assert "colours show where each cell came from" in texts
+    assert "colours show where each cell came from" in texts(parse(fig))
 
 
 def test_grid_rejects_four_dims_naming_the_shape():
     with pytest.raises(ValueError, match=re.escape("x has shape (1, 1, 1, 1)")):
-        draw.Figure("t").panel("p").grid("x", torch.zeros(1, 1, 1, 1), 0, 0)
+        canvas.Figure("t").panel("p").grid("x", torch.zeros(1, 1, 1, 1), 0, 0)
 
 
 def test_gather_figure_validates_like_checked_gather():
     with pytest.raises(IndexError, match="index holds 5"):
-        draw.gather(example([1, 2]), 0, example([5]))
+        draw.gather(_example([1, 2]), 0, _example([5]))
 
 
 def test_unknown_tensor_name_lists_the_names():
-    fig = draw.gather(example([1, 2]), 0, example([1]))
+    fig = draw.gather(_example([1, 2]), 0, _example([1]))
     with pytest.raises(KeyError, match=re.escape("['input', 'output', 'index']")):
         fig.cells("weights")
 
 
 def test_hook_styles_are_hook_kinds_of_snippets_hooks():
-    from snippets.hooks import HOOK_KINDS
+    from snippets.hooks import _HOOK_KINDS
 
-    assert set(draw.HOOK_STYLE) == set(HOOK_KINDS) - {"global"}
+    assert set(draw_hooks.HOOK_STYLE) == set(_HOOK_KINDS) - {"global"}
 
 
 def test_figures_draw_on_primitives_not_raw_svg_strings():

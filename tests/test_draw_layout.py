@@ -19,10 +19,20 @@ from hypothesis import strategies as st
 from torch import nn
 
 from snippets import draw
-from snippets.device import example
+from snippets.device import _example
+from snippets.draw import canvas
 from snippets.hooks import record_hook_order
 from tests.strategies import gather_cases
-from tests.svg import SVG, crossings, panels, parse, polyline, segment_hits_box, text_boxes
+from tests.svg import (
+    SVG,
+    crossings,
+    panels,
+    parse,
+    polyline,
+    segment_hits_box,
+    shown_px,
+    text_boxes,
+)
 
 # The room a figure has in the book (Jupyter Book 1.0.4, sphinx-book-theme), measured in
 # Chromium: a code cell's output box is 688 px wide in a 1280x900 window and 358 px wide in a
@@ -36,7 +46,7 @@ FEATS = torch.arange(12).reshape(2, 3, 2)
 CHANNELS = [[[3, 9, 2], [5, 1, 7]], [[8, 4, 6], [0, 2, 9]], [[1, 6, 5], [4, 8, 3]]]
 
 
-def chapter_figures() -> dict[str, draw.Figure]:
+def chapter_figures() -> dict[str, canvas.Figure]:
     """The figures the chapters draw (the same calls, the same tensors)."""
 
     def f(x, w):
@@ -44,27 +54,29 @@ def chapter_figures() -> dict[str, draw.Figure]:
         z = y.relu()
         return {"y": y, "z": z, "loss": z.sum()}
 
-    x, w = example([1.0, 2.0, 3.0]), example([2.0, -1.0, 1.0]).requires_grad_()
+    x, w = _example([1.0, 2.0, 3.0]), _example([2.0, -1.0, 1.0]).requires_grad_()
     torch.manual_seed(0)  # chapter 6's model and input
     model = nn.Sequential(OrderedDict(fc1=nn.Linear(4, 3), act=nn.ReLU(), fc2=nn.Linear(3, 2)))
     events = record_hook_order(model, torch.tensor([[1.0, 2.0, 0.0, -1.0]]))
     with torch.no_grad():
         no_grad = draw.autograd_graph(f, x=x, w=w)
     return {
-        "gather dim 1": draw.gather(example(X), 1, example([[0, 2], [1, 0]])),
-        "gather dim 0": draw.gather(example(X), 0, example([[1, 0, 1]])),
-        "gather 3-D": draw.gather(example(FEATS), 1, example([[[2, 2], [0, 1]], [[1, 1], [1, 0]]])),
-        "take_along_dim": draw.take_along_dim(example(X), example([[2, 0]]), dim=1),
+        "gather dim 1": draw.gather(_example(X), 1, _example([[0, 2], [1, 0]])),
+        "gather dim 0": draw.gather(_example(X), 0, _example([[1, 0, 1]])),
+        "gather 3-D": draw.gather(
+            _example(FEATS), 1, _example([[[2, 2], [0, 1]], [[1, 1], [1, 0]]])
+        ),
+        "take_along_dim": draw.take_along_dim(_example(X), _example([[2, 0]]), dim=1),
         "take_along_dim column": draw.take_along_dim(
-            example([[10, 20, 30]]), example([[2], [0], [1], [2]]), dim=1
+            _example([[10, 20, 30]]), _example([[2], [0], [1], [2]]), dim=1
         ),
         "take_along_dim 3-D": draw.take_along_dim(
-            example(FEATS), example([[[2], [0]], [[1], [1]]]), dim=1
+            _example(FEATS), _example([[[2], [0]], [[1], [1]]]), dim=1
         ),
-        "argmax 3-D": draw.argmax_along(example(CHANNELS), 0, names=("c", "h", "w")),
-        "broadcast +": draw.broadcast(example([[10], [20], [30]]), example([1, 2, 3, 4]), "+"),
+        "argmax 3-D": draw.argmax_along(_example(CHANNELS), 0, names=("c", "h", "w")),
+        "broadcast +": draw.broadcast(_example([[10], [20], [30]]), _example([1, 2, 3, 4]), "+"),
         "broadcast >=": draw.broadcast(
-            example(torch.arange(4)[:, None]), example(torch.arange(4)), ">=", names=("i", "j")
+            _example(torch.arange(4)[:, None]), _example(torch.arange(4)), ">=", names=("i", "j")
         ),
         "autograd graph": draw.autograd_graph(f, x=x, w=w),
         "autograd graph, no_grad": no_grad,
@@ -79,15 +91,6 @@ PHONE_READY = [
 ]
 
 
-def smallest_font(panel) -> float:
-    return min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
-
-
-def shown_px(panel, column: int) -> float:
-    """The smallest font of ``panel`` in CSS px when shown in a column ``column`` px wide."""
-    return smallest_font(panel) * min(1.0, column / float(panel.get("width")))
-
-
 def test_the_geometry_helpers_see_a_crossing():
     """The crossing test itself: a line through a number is found, one beside it is not."""
     box = (10.0, 10.0, 30.0, 20.0)
@@ -96,7 +99,7 @@ def test_the_geometry_helpers_see_a_crossing():
     assert not segment_hits_box((0, 0), (9, 40), box)
     curve = polyline("M0 0 C40 0 -20 40 20 40")
     assert curve[0] == (0, 0) and curve[-1] == (20, 40) and len(curve) == 25
-    fig = draw.Figure("t")
+    fig = canvas.Figure("t")
     p = fig.panel("p")
     p.text(20, 20, "123", mono=True)
     p.path([("M", (0, 15)), ("L", (80, 15))], stroke="#000")
@@ -198,16 +201,16 @@ def test_alt_text_is_generated_from_the_tensors():
 
 
 def test_text_boxes_use_the_layout_text_width():
-    fig = draw.Figure("t")
+    fig = canvas.Figure("t")
     fig.panel("p").text(10, 20, "abcd", size=20, mono=True, anchor="middle")
     [(content, box)] = text_boxes(panels(fig)[0])
-    w = draw.text_width("abcd", 20, mono=True)
+    w = canvas.text_width("abcd", 20, mono=True)
     assert content == "abcd" and box[0] == pytest.approx(10 - w / 2) and box[2] > box[0]
 
 
 def test_panels_never_draw_text_below_11_px():
     with pytest.raises(ValueError, match="size must be at least 11 px, got 10"):
-        draw.Figure("t").panel("p").text(0, 0, "tiny", size=10)
+        canvas.Figure("t").panel("p").text(0, 0, "tiny", size=10)
 
 
 def test_whole_figure_svg_places_panels_side_by_side():

@@ -5,7 +5,7 @@ import re
 import pytest
 import torch
 
-from snippets import exercises
+from snippets import exercises, reference
 from snippets.exercises import EXERCISES, Exercise, ExerciseFailed, check, register
 
 # Known-good vectorised answers, one per exercise of the gather chapter.
@@ -131,3 +131,16 @@ def test_the_reference_passes_its_own_check(name, capsys):
     """
     check(EXERCISES[name].reference, name, n_cases=10)
     assert capsys.readouterr().out.startswith(f"✓ {name}: all 10 random cases")
+
+
+def test_each_exercise_is_checked_against_the_reference_of_its_name():
+    """A reader who opens snippets.reference finds each exercise's loop under the exercise's
+    own name (issue 11: patched_output, ema_step and linear_mse were named otherwise)."""
+    for name, exercise in EXERCISES.items():
+        assert getattr(reference, name, None) is exercise.reference, name
+        assert name in reference.__all__, name
+
+
+def test_the_catalogue_lists_the_exercises_in_chapter_order():
+    chapters = [exercise.reference.__code__.co_firstlineno for exercise in EXERCISES.values()]
+    assert chapters == sorted(chapters), "reference.py and the catalogue are in one order"

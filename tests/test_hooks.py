@@ -7,7 +7,6 @@ import gc
 import re
 import warnings
 import weakref
-import xml.etree.ElementTree as ET
 from collections import OrderedDict
 
 import pytest
@@ -18,21 +17,23 @@ from torch import nn
 
 from snippets import draw, reference
 from snippets.device import DEVICE
-from snippets.exercises import _small_sequential, check
+from snippets.draw import hooks as draw_hooks
+from snippets.exercise_catalogue import _small_sequential
+from snippets.exercises import check
 from snippets.hooks import (
-    HOOK_KINDS,
+    _HOOK_KINDS,
     HookEvent,
     StopForward,
     Trace,
     TraceDict,
+    _get_module,
     forward_arguments,
     forward_calls,
-    get_module,
     hook_counts,
     record_hook_order,
 )
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG
+from tests.svg import elements, parse
 
 # --- models and cases ----------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ def run_by_hand_until(model, name, x):
 
 def test_hook_counts_counts_every_kind_and_global_hooks():
     model = tiny_model()
-    assert hook_counts(model) == dict.fromkeys(HOOK_KINDS, 0)
+    assert hook_counts(model) == dict.fromkeys(_HOOK_KINDS, 0)
     handles = [
         model.fc1.register_forward_pre_hook(lambda m, a: None),
         model.fc1.register_forward_hook(lambda m, a, o: None),
@@ -163,7 +164,7 @@ def test_edit_output_changes_the_model_result(case, scale):
     value = run_by_hand_until(model, name, x).detach() * scale + 1.0
     with Trace(model, name, edit_output=lambda out, layer: value) as tr:
         y = model(x)
-    assert torch.allclose(y, reference.patched_output(model, name, x, value), atol=1e-5)
+    assert torch.allclose(y, reference.patch_layer(model, name, x, value), atol=1e-5)
     assert torch.equal(tr.output, value)  # what is retained is what flowed on
     if name == str(len(model) - 1) and x.shape[0] > 0:  # the last layer: y is the edit itself
         assert torch.equal(y, value) and not torch.allclose(y, model(x))
@@ -308,7 +309,7 @@ def test_an_edit_with_the_wrong_shape_is_an_error_and_leaves_no_hook():
             "'fc1', 'act', 'fc2' (did you mean 'fc2' or 'fc1'?)",
         ),
         (
-            lambda m: get_module(m, "encoder"),
+            lambda m: _get_module(m, "encoder"),
             LookupError,
             "no module named 'encoder' in Sequential; the valid names are '' (the model itself), "
             "'fc1', 'act', 'fc2'",
@@ -442,8 +443,8 @@ def test_hook_timeline_draws_each_recorded_call_in_order_and_colour():
     events = record_hook_order(tiny_model(), x_())
     fig = draw.hook_timeline(events)
     assert fig.markers == [tuple(e) for e in events]
-    root = ET.fromstring(fig.svg())
-    circles = [c for c in root.iter(f"{SVG}circle") if "data-step" in c.attrib]
+    root = parse(fig)
+    circles = elements(root, "circle", data_step=True)
     assert [
         int(c.get("data-step")) for c in sorted(circles, key=lambda c: int(c.get("data-step")))
     ] == list(range(len(events)))
@@ -455,18 +456,15 @@ def test_hook_timeline_draws_each_recorded_call_in_order_and_colour():
             e.kind,
             e.layer,
         )
-        assert c.get("fill") == draw.hook_colour(e.kind)
+        assert c.get("fill") == draw_hooks.hook_colour(e.kind)
     for phase in ("forward", "backward"):
         lane = [by_step[e.step] for e in events if e.phase == phase]
         xs = [float(c.get("cx")) for c in lane]
         assert xs == sorted(xs) and len(set(xs)) == len(xs)  # time runs left to right
         assert len({c.get("cy") for c in lane}) == 1  # one lane per pass
     # each layer's box surrounds exactly its own markers
-    for rect in root.iter(f"{SVG}rect"):
-        span = rect.get("data-span")
-        if span is None:
-            continue
-        phase, layer = span.split(":")
+    for rect in elements(root, "rect", data_span=True):
+        phase, layer = rect.get("data-span").split(":")
         x0, x1 = float(rect.get("x")), float(rect.get("x")) + float(rect.get("width"))
         inside = {
             (c.get("data-phase"), c.get("data-layer"))
@@ -474,7 +472,7 @@ def test_hook_timeline_draws_each_recorded_call_in_order_and_colour():
             if x0 <= float(c.get("cx")) <= x1 and c.get("data-phase") == phase
         }
         assert inside == {(phase, layer)}
-    legend = [c.get("data-legend") for c in root.iter(f"{SVG}circle") if "data-legend" in c.attrib]
+    legend = [c.get("data-legend") for c in elements(root, "circle", data_legend=True)]
     assert legend == ["forward_pre", "forward", "tensor", "backward_pre", "backward"]
 
 
@@ -525,7 +523,7 @@ def test_exercise_solutions_pass_and_wrong_answers_fail(capsys):
 @given(model_cases())
 def test_references_agree_with_plain_hooks(case):
     model, name, x = case
-    module = get_module(model, name)
+    module = _get_module(model, name)
     outs, grads = [], []
 
     def keep(m, args, out):
@@ -893,11 +891,11 @@ def test_pytorch_cloning_in_the_hooked_modules_forward_hook_does_not_avoid_the_v
 def test_a_long_list_of_names_is_shortened_and_close_names_are_suggested():
     model = nn.Sequential(*[nn.ReLU() for _ in range(30)])
     with pytest.raises(LookupError) as info:
-        get_module(model, "31")
+        _get_module(model, "31")
     message = str(info.value)
     assert "'' (the model itself), '0', '1'" in message and "... (7 more)" in message
     assert "(did you mean" in message
-    assert get_module(model, "29") is model[29]
+    assert _get_module(model, "29") is model[29]
 
 
 # --- issue 9: clear errors, nothing silent ------------------------------------------------------

@@ -10,16 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from snippets import reference
-from snippets.device import DEVICE, example, example_normal
+from snippets.device import DEVICE, _example, example_normal
 from snippets.indexing import (
+    _check_gather_args,
+    _gather_sources,
     check_class_indices,
-    check_gather_args,
     checked_gather,
-    gather_sources,
     select_patches,
     taken_action_values,
     token_logprobs,
-    top_k_rows,
 )
 from tests.strategies import gather_cases, make_tensor
 
@@ -37,7 +36,7 @@ def test_checked_gather_matches_torch_and_the_loop(case):
 @given(gather_cases())
 def test_gather_sources_are_where_each_output_came_from(case):
     out = torch.gather(case.input, case.dim, case.index)
-    sources = gather_sources(case.index, case.dim)
+    sources = _gather_sources(case.index, case.dim)
     assert sources.shape == (*case.index.shape, max(case.index.dim(), 1))
     # reading input at the source coordinates is gather itself (a 0-d tensor counts as 1-d)
     flat = case.input.reshape(1) if case.input.dim() == 0 else case.input
@@ -79,28 +78,28 @@ X = torch.tensor([[10, 20, 30], [40, 50, 60]])
 )
 def test_checked_gather_names_argument_shapes_and_dim(dim, index, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        checked_gather(example(X), dim, example(index))
+        checked_gather(_example(X), dim, _example(index))
 
 
 def test_checked_gather_rejects_float_and_int16_index():
     with pytest.raises(TypeError, match="index must be int64 or int32 for gather, got float32"):
-        checked_gather(example(X), 1, example([[0.0]]))
+        checked_gather(_example(X), 1, _example([[0.0]]))
     with pytest.raises(TypeError, match="got int16"):
-        checked_gather(example(X), 1, example([[0]], dtype=torch.int16))
+        checked_gather(_example(X), 1, _example([[0]], dtype=torch.int16))
 
 
 def test_checked_gather_rejects_non_tensors_and_bool_dim():
     with pytest.raises(TypeError, match=re.escape("index must be a torch.Tensor, got list")):
-        checked_gather(example(X), 1, [[0]])
+        checked_gather(_example(X), 1, [[0]])
     with pytest.raises(TypeError, match=re.escape("input must be a torch.Tensor, got list")):
-        checked_gather([[1]], 1, example([[0]]))
+        checked_gather([[1]], 1, _example([[0]]))
     with pytest.raises(TypeError, match="dim must be an int, got bool"):
-        checked_gather(example(X), True, example([[0]]))
+        checked_gather(_example(X), True, _example([[0]]))
 
 
 def test_check_gather_args_returns_the_non_negative_dim():
-    assert check_gather_args(example(X), -1, example([[0]])) == 1
-    assert check_gather_args(example(X), 0, example([[0]])) == 0
+    assert _check_gather_args(_example(X), -1, _example([[0]])) == 1
+    assert _check_gather_args(_example(X), 0, _example([[0]])) == 0
 
 
 # --- what PyTorch itself does (pinned: the chapter relies on it) -------------------------
@@ -108,16 +107,16 @@ def test_check_gather_args_returns_the_non_negative_dim():
 
 def test_pytorch_gather_accepts_int32_and_rejects_int16():
     assert torch.equal(
-        torch.gather(example(X), 1, example([[2]], dtype=torch.int32)), example([[30]])
+        torch.gather(_example(X), 1, _example([[2]], dtype=torch.int32)), _example([[30]])
     )
     with pytest.raises(
         RuntimeError, match=re.escape("gather(): Expected dtype int32/int64 for index")
     ):
-        torch.gather(example(X), 1, example([[2]], dtype=torch.int16))
+        torch.gather(_example(X), 1, _example([[2]], dtype=torch.int16))
 
 
 def test_pytorch_gather_does_not_broadcast_a_size_one_index_dim():
-    out = torch.gather(example(X), 1, example([[2, 0]]))
+    out = torch.gather(_example(X), 1, _example([[2, 0]]))
     assert out.shape == (1, 2)  # one row, silently: not (2, 2)
 
 
@@ -127,8 +126,8 @@ def test_pytorch_gather_rejects_negative_index_values_on_cpu():
 
 
 def test_pytorch_gather_backward_accumulates_repeated_indices():
-    w = example([1.0, 2.0, 3.0]).requires_grad_()
-    torch.gather(w, 0, example([0, 0, 2])).sum().backward()
+    w = _example([1.0, 2.0, 3.0]).requires_grad_()
+    torch.gather(w, 0, _example([0, 0, 2])).sum().backward()
     assert w.grad.tolist() == [2.0, 0.0, 1.0]
 
 
@@ -142,7 +141,7 @@ def test_token_logprobs_matches_the_loop_and_cross_entropy(b, t, v, seed):
     tokens = torch.randint(0, v, (b, t), generator=gen).to(DEVICE)
     out = token_logprobs(logits, tokens)
     assert out.shape == (b, max(t - 1, 0))
-    torch.testing.assert_close(out, reference.token_logprobs(logits, tokens))
+    torch.testing.assert_close(out, reference._token_logprobs(logits, tokens))
     if b and t > 1:
         ce = F.cross_entropy(
             logits[:, :-1].reshape(-1, v), tokens[:, 1:].reshape(-1), reduction="none"
@@ -155,13 +154,13 @@ def test_token_logprobs_errors_name_the_argument():
     with pytest.raises(
         ValueError, match=re.escape("logits must have 3 dims (B, T, V), got shape (2, 4)")
     ):
-        token_logprobs(logits[:, :, 0], example([[0] * 4] * 2))
+        token_logprobs(logits[:, :, 0], _example([[0] * 4] * 2))
     with pytest.raises(
         ValueError, match=re.escape("tokens has shape (2, 3) but logits has shape (2, 4, 5)")
     ):
-        token_logprobs(logits, example([[0] * 3] * 2))
+        token_logprobs(logits, _example([[0] * 3] * 2))
     with pytest.raises(IndexError, match=re.escape("tokens holds 5 at position (1, 2)")):
-        token_logprobs(logits, example([[0, 0, 0, 0], [0, 0, 5, 0]]))
+        token_logprobs(logits, _example([[0, 0, 0, 0], [0, 0, 5, 0]]))
 
 
 # --- Q-values -----------------------------------------------------------------------------
@@ -177,24 +176,24 @@ def test_taken_action_values_matches_the_loop(b, a, seed, layout):
     q = make_tensor((b, a), layout, seed)
     actions = torch.randint(0, a, (b,), generator=torch.Generator().manual_seed(seed)).to(DEVICE)
     out = taken_action_values(q, actions)
-    assert torch.equal(out, reference.taken_action_values(q, actions))
+    assert torch.equal(out, reference._taken_action_values(q, actions))
     assert torch.equal(out, q[torch.arange(b, device=DEVICE), actions])
 
 
 def test_taken_action_values_errors():
-    q = example([[1.0, 2.0], [3.0, 4.0]])
+    q = _example([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(
         ValueError, match=re.escape("actions has 3 entries but q_values has 2 rows")
     ):
-        taken_action_values(q, example([0, 1, 0]))
+        taken_action_values(q, _example([0, 1, 0]))
     with pytest.raises(
         IndexError, match=re.escape("actions holds 2 at position (1,), but q_values.shape[1] is 2")
     ):
-        taken_action_values(q, example([0, 2]))
+        taken_action_values(q, _example([0, 2]))
     with pytest.raises(
         ValueError, match=re.escape("actions must have 1 dims (B,), got shape (2, 1)")
     ):
-        taken_action_values(q, example([[0], [1]]))
+        taken_action_values(q, _example([[0], [1]]))
 
 
 # --- patches and top-k --------------------------------------------------------------------
@@ -217,7 +216,7 @@ def test_select_patches_matches_the_loop(b, n, d, k, seed, layout, dtype):
 
 
 def test_select_patches_expanded_index_is_a_view():
-    idx = example([[1, 0]])
+    idx = _example([[1, 0]])
     expanded = idx.unsqueeze(-1).expand(-1, -1, 7)
     assert expanded.stride()[-1] == 0
     assert expanded.data_ptr() == idx.data_ptr()
@@ -226,40 +225,11 @@ def test_select_patches_expanded_index_is_a_view():
 def test_select_patches_errors():
     patches = example_normal(2, 3, 4)
     with pytest.raises(ValueError, match=re.escape("idx has batch size 1 but patches has 2")):
-        select_patches(patches, example([[0]]))
+        select_patches(patches, _example([[0]]))
     with pytest.raises(
         IndexError, match=re.escape("idx holds 3 at position (0, 1), but patches.shape[1] is 3")
     ):
-        select_patches(patches, example([[0, 3], [0, 0]]))
-
-
-@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 3), st.data())
-def test_top_k_rows_matches_the_loop(b, n, d, data):
-    k = data.draw(st.integers(0, n))
-    seed = data.draw(st.integers(0, 2**31 - 1))
-    x = make_tensor((b, n, d), "contiguous", seed)
-    # distinct scores: topk does not promise an order among ties
-    scores = (
-        torch.stack(
-            [torch.randperm(n, generator=torch.Generator().manual_seed(seed + i)) for i in range(b)]
-        )
-        .float()
-        .to(DEVICE)
-    )
-    rows, indices = top_k_rows(x, scores, k)
-    ref_rows, ref_indices = reference.top_k_rows(x, scores, k)
-    assert torch.equal(indices, ref_indices)
-    assert torch.equal(rows, ref_rows)
-
-
-def test_top_k_rows_errors():
-    x = example_normal(1, 3, 2)
-    with pytest.raises(ValueError, match=re.escape("k must be an int in 0..3 (x.shape[1]), got 4")):
-        top_k_rows(x, example([[0.1, 0.2, 0.3]]), 4)
-    with pytest.raises(
-        ValueError, match=re.escape("scores has shape (1, 2) but x has shape (1, 3, 2)")
-    ):
-        top_k_rows(x, example([[0.1, 0.2]]), 1)
+        select_patches(patches, _example([[0, 3], [0, 0]]))
 
 
 # --- issue 9: the away-from-dim size rule, for every dim d (the last one included) ----------
@@ -277,13 +247,15 @@ def test_check_gather_args_refuses_a_larger_index_in_every_dim_but_dim(ndim, dim
     index = torch.zeros(idx_shape, dtype=torch.long, device=DEVICE)
     message = f"index.shape[{d}] is 3 but input.shape[{d}] is 2"
     with pytest.raises(ValueError, match=re.escape(message)):
-        check_gather_args(x, dim, index)
+        _check_gather_args(x, dim, index)
     # PyTorch refuses it too (CPU, 2.13.0), with its own words
     with pytest.raises(RuntimeError, match=f"Size does not match at dimension {d}"):
         torch.gather(x.cpu(), dim, index.cpu())
     # one less is fine, in the same dim
     idx_shape[d] = 2
-    assert check_gather_args(x, dim, torch.zeros(idx_shape, dtype=torch.long, device=DEVICE)) == dim
+    assert (
+        _check_gather_args(x, dim, torch.zeros(idx_shape, dtype=torch.long, device=DEVICE)) == dim
+    )
 
 
 # --- issue 8: a 0-d tensor counts as 1-d for gather (PyTorch 2.13.0) ----------------------
@@ -316,7 +288,7 @@ def test_checked_gather_and_the_loop_accept_0d_tensors(input, dim, index):
     expected = torch.gather(input, dim, index)
     assert torch.equal(checked_gather(input, dim, index), expected)
     assert torch.equal(reference.gather(input, dim, index), expected)
-    assert gather_sources(index, dim).shape == (*index.shape, max(index.dim(), 1))
+    assert _gather_sources(index, dim).shape == (*index.shape, max(index.dim(), 1))
 
 
 def test_checked_gather_0d_messages_say_a_0d_tensor_counts_as_1d():
@@ -324,14 +296,14 @@ def test_checked_gather_0d_messages_say_a_0d_tensor_counts_as_1d():
         ValueError,
         match=re.escape("index has 2 dims but input has 0 (a 0-d tensor counts as 1) "),
     ):
-        checked_gather(example(5.0), 0, example([[0]]))
+        checked_gather(_example(5.0), 0, _example([[0]]))
     with pytest.raises(
         ValueError,
         match=re.escape("index has 0 dims (a 0-d tensor counts as 1) but input has 2 "),
     ):
-        checked_gather(example(X), 0, example(0))
+        checked_gather(_example(X), 0, _example(0))
     with pytest.raises(IndexError, match=re.escape("index holds 1 at position (), but input")):
-        checked_gather(example(5.0), 0, example(1))
+        checked_gather(_example(5.0), 0, _example(1))
 
 
 # --- issue 9: token_logprobs wants floating logits and keeps their precision ----------------
@@ -341,33 +313,26 @@ def test_checked_gather_0d_messages_say_a_0d_tensor_counts_as_1d():
 def test_token_logprobs_refuses_logits_that_are_not_floating_point(dtype):
     logits = torch.zeros(1, 2, 3, dtype=dtype, device=DEVICE)
     with pytest.raises(TypeError, match="logits must be a floating-point tensor"):
-        token_logprobs(logits, example([[0, 1]]))
+        token_logprobs(logits, _example([[0, 1]]))
 
 
 def test_token_logprobs_keeps_float64_precision():
-    logits = example([[[1e8, 1e8 + 1], [0.0, 0.0]]], dtype=torch.float64)
-    out = token_logprobs(logits, example([[0, 0]]))
+    logits = _example([[[1e8, 1e8 + 1], [0.0, 0.0]]], dtype=torch.float64)
+    out = token_logprobs(logits, _example([[0, 0]]))
     assert out.dtype == torch.float64
     # log(1 / (1 + e)) = -1.3133: float32 cannot tell 1e8 from 1e8 + 1 and gives log(1/2)
     expected = -math.log1p(math.e)
     assert abs(out.item() - expected) < 1e-12
-    torch.testing.assert_close(out, reference.token_logprobs(logits, example([[0, 0]])))
+    torch.testing.assert_close(out, reference._token_logprobs(logits, _example([[0, 0]])))
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_token_logprobs_half_precision_keeps_the_dtype(dtype):
     logits = example_normal(2, 4, 5).to(dtype)
-    tokens = example([[0, 1, 2, 3], [4, 3, 2, 1]])
+    tokens = _example([[0, 1, 2, 3], [4, 3, 2, 1]])
     out = token_logprobs(logits, tokens)
     assert out.dtype == dtype
-    torch.testing.assert_close(out, reference.token_logprobs(logits, tokens))
-
-
-def test_top_k_rows_names_the_pair_on_different_devices():
-    x = torch.zeros(1, 3, 2)
-    scores = torch.zeros(1, 3, device="meta")
-    with pytest.raises(ValueError, match=re.escape("scores is on meta but x is on cpu")):
-        top_k_rows(x, scores, 1)
+    torch.testing.assert_close(out, reference._token_logprobs(logits, tokens))
 
 
 # --- class indices: cross_entropy targets and embedding ids (chapter 1, gather-device-assert) --
@@ -389,7 +354,7 @@ def test_check_class_indices_raises_exactly_where_the_loop_finds_a_bad_value(cas
     if ignore_index is not None:  # put the ignored value in a few places
         values = torch.where(torch.rand(shape, generator=gen) < 0.3, ignore_index, values)
     indices = values.to(dtype).to(DEVICE)
-    expected = reference.first_bad_class_index(values, num_classes, ignore_index)
+    expected = reference._first_bad_class_index(values, num_classes, ignore_index)
     if expected is None:
         assert check_class_indices(indices, num_classes, ignore_index=ignore_index) is indices
     else:

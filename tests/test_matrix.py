@@ -49,7 +49,7 @@ def test_the_release_line_is_masked_by_the_books_sanitize_file() -> None:
     text = matrix.SANITIZE.read_text(encoding="utf-8")
     regex = re.search(r"^regex: (.*)$", text.split("[pytorch-release-line]")[1], re.M).group(1)
     for version in ("2.9.1", "2.13.0+cpu", "2.6.0"):
-        line = versions.about_pytorch("01-gather", version=version, matrix=versions._SAMPLE)
+        line = versions._about_pytorch("01-gather", version=version, matrix=versions._SAMPLE)
         assert re.fullmatch(regex, line), line
         assert "\n" not in line
 
@@ -89,7 +89,7 @@ def test_versions_reports_each_release_as_the_matrix_found_it() -> None:
         if entry.get("status") != "ran":
             continue
         for chapter, nb in entry["notebooks"].items():
-            line = versions.about_pytorch(chapter, version=release)
+            line = versions._about_pytorch(chapter, version=release)
             assert line.startswith(f"This notebook runs on PyTorch {release}:")
             if release == data["pin"]:
                 assert "the release the book's stored outputs were made" in line
@@ -99,14 +99,14 @@ def test_versions_reports_each_release_as_the_matrix_found_it() -> None:
                     assert f"[{difference['code_cell']}]" in line
             else:
                 assert "every cell of this chapter prints what the book shows" in line
-    assert "not in the book's version matrix" in versions.about_pytorch("01-gather", "1.13.1")
+    assert "not in the book's version matrix" in versions._about_pytorch("01-gather", "1.13.1")
 
 
 def test_versions_bad_input() -> None:
     with pytest.raises(TypeError, match="chapter must be a notebook name"):
-        versions.about_pytorch(1)
+        versions._about_pytorch(1)
     with pytest.raises(ValueError, match="cannot read a release from 'abc'"):
-        versions.about_pytorch("01-gather", version="abc")
+        versions._about_pytorch("01-gather", version="abc")
     # A chapter newer than the matrix is told, not an error: the reader's notebook runs on.
-    line = versions.about_pytorch("99-x", version="2.9.1", matrix=versions._SAMPLE)
+    line = versions._about_pytorch("99-x", version="2.9.1", matrix=versions._SAMPLE)
     assert "this chapter was not part of its last run" in line

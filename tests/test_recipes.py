@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from snippets import draw, reference
 from snippets.device import DEVICE
+from snippets.draw import canvas
 from snippets.recipes import answer_rank, cat_shape, pick_channel
 from tests.strategies import make_tensor
-from tests.svg import panels, parse, rects
+from tests.svg import crossings, panels, parse, rects, shown_px
 
 PINNED = "2.13.0"
 pinned = pytest.mark.skipif(
@@ -163,7 +164,7 @@ def test_cat_figure_colours_each_output_cell_like_its_input(case):
     for c, r in out.items():
         k, *p = fig.cell("output", c).source
         assert r.get("fill") == rects(root, f"t{k}")[tuple(p)].get("fill")
-        assert fig.cell("output", c).text == draw.format_value(expected[c].item())
+        assert fig.cell("output", c).text == canvas.format_value(expected[c].item())
     assert len(panels(fig)) == 2
 
 
@@ -231,10 +232,8 @@ def test_gathering_embeddings_with_a_3d_index_fails():
 
 @pytest.mark.parametrize("column", [688 - 16, 358 - 16])  # the output box at 1280 and 390 px
 def test_the_chapter_figure_reads_at_11_px(column):
-    from tests.svg import SVG, crossings
 
     fig = draw.cat([torch.tensor([[1, 2, 3], [4, 5, 6]]), torch.tensor([[7], [8]])], dim=1)
     for panel in panels(fig):
-        smallest = min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
-        assert smallest * min(1.0, column / float(panel.get("width"))) >= 11
+        assert shown_px(panel, column) >= 11
         assert crossings(panel) == []

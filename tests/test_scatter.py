@@ -16,15 +16,16 @@ from hypothesis import strategies as st
 
 from snippets import draw, reference
 from snippets.device import DEVICE
+from snippets.draw import canvas
 from snippets.scatter import (
-    check_scatter_args,
+    _check_scatter_args,
     checked_scatter_add,
     put_along_dim,
     segment_mean,
     segment_sum,
 )
 from tests.strategies import gather_cases, make_tensor
-from tests.svg import SVG, coord, crossings, panels, parse, rects
+from tests.svg import arrow_paths, coord, crossings, panels, parse, rects, shown_px
 
 PINNED = "2.13.0"
 
@@ -92,7 +93,7 @@ def test_checked_scatter_add_matches_torch_and_the_loop(case):
     out = checked_scatter_add(case.input, case.dim, case.index, case.src)
     assert out.shape == case.input.shape and out.dtype == case.input.dtype
     assert same(out, case.input.scatter_add(case.dim, case.index, case.src))
-    assert same(out, reference.scatter_add(case.input, case.dim, case.index, case.src))
+    assert same(out, reference._scatter_add(case.input, case.dim, case.index, case.src))
 
 
 @given(scatter_cases())
@@ -119,7 +120,7 @@ def test_torch_scatter_reduce_matches_the_loop(case, reduce, include_self):
     out = case.input.scatter_reduce(
         case.dim, case.index, case.src, reduce, include_self=include_self
     )
-    expected = reference.scatter_reduce(
+    expected = reference._scatter_reduce(
         case.input, case.dim, case.index, case.src, reduce, include_self
     )
     assert same(out, expected), (out, expected)
@@ -131,7 +132,7 @@ def test_index_put_accumulate_and_index_add_are_scatter_add_in_1d(case):
     i = case.index.reshape(-1).long()
     i = i[:0] if x.numel() == 0 else i % x.numel()
     v = case.src.reshape(-1)[: i.numel()]
-    expected = reference.scatter_add(x, 0, i, v)
+    expected = reference._scatter_add(x, 0, i, v)
     assert same(x.index_put((i,), v, accumulate=True), expected)
     assert same(x.index_add(0, i, v), expected)
 
@@ -158,7 +159,7 @@ X = torch.zeros(2, 3)
 )  # fmt: skip
 def test_bad_arguments_are_named(args, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        check_scatter_args(*args)
+        _check_scatter_args(*args)
 
 
 def test_torch_scatter_messages_name_less_than_the_helper():
@@ -220,9 +221,9 @@ def test_segment_sum_and_mean_match_the_loop_and_scatter_reduce(case):
     values, ids, num = case
     total = segment_sum(values, ids, num)
     assert total.shape == (num, *values.shape[1:])
-    assert same(total, reference.segment_sum(values, ids, num))
+    assert same(total, reference._segment_sum(values, ids, num))
     mean = segment_mean(values, ids, num)
-    assert same(mean, reference.segment_mean(values, ids, num))
+    assert same(mean, reference._segment_mean(values, ids, num))
     if values.dim() == 1:
         zeros = torch.zeros(num, device=DEVICE)
         by_torch = zeros.scatter_reduce(0, ids.long(), values, "mean", include_self=False)
@@ -281,7 +282,7 @@ def put_cases(draw_):
 def test_put_along_dim_matches_the_loop_numpy_and_inverts_take_along_dim(case):
     x, indices, values, dim = case
     out = put_along_dim(x, indices, values, dim)
-    assert torch.equal(out, reference.put_along_dim(x, indices, values, dim))
+    assert torch.equal(out, reference._put_along_dim(x, indices, values, dim))
     expected = x.cpu().numpy().copy()
     np.put_along_axis(expected, indices.cpu().long().numpy(), values.cpu().numpy(), axis=dim)
     assert torch.equal(out.cpu(), torch.from_numpy(expected))
@@ -448,8 +449,7 @@ def test_scatter_figure_shows_where_each_src_cell_goes(case, reduce):
     src = rects(root, "src")
     arrows = [
         (coord(p.get("data-from").split(":")[1]), coord(p.get("data-to").split(":")[1]))
-        for p in root.iter(f"{SVG}path")
-        if p.get("data-to")
+        for p in arrow_paths(root)
     ]
     index = case.index.cpu()
     positions = [tuple(p) for p in torch.cartesian_prod(*[torch.arange(n) for n in index.shape]).reshape(-1, index.dim()).tolist()] if index.numel() else []  # fmt: skip
@@ -461,10 +461,10 @@ def test_scatter_figure_shows_where_each_src_cell_goes(case, reduce):
     expected = (
         reference.scatter(case.input, dim, case.index, case.src)
         if reduce is None
-        else reference.scatter_add(case.input, dim, case.index, case.src)
+        else reference._scatter_add(case.input, dim, case.index, case.src)
     ).cpu()
     for c, r in out.items():
-        assert fig.cell("output", c).text == draw.format_value(expected[c].item())
+        assert fig.cell("output", c).text == canvas.format_value(expected[c].item())
         written = ";".join(",".join(map(str, p)) for p in targets.get(c, []))
         assert r.get("data-written-by") == written
         faded = r.get("stroke-dasharray") is not None
@@ -509,7 +509,7 @@ def test_scatter_figure_panels_wrap_and_carry_alt_text():
     assert "output (2, 4) = [[20, 30, 0, 10], [60, 50, 40, 0]]" in fig.description
 
 
-def chapter_figures() -> list[draw.Figure]:
+def chapter_figures() -> list[canvas.Figure]:
     """The figures of chapter 7, drawn from the same tensors as its cells."""
     x = torch.zeros(2, 4, dtype=torch.long)
     idx = torch.tensor([[3, 0, 1], [2, 1, 0]])
@@ -527,7 +527,6 @@ def chapter_figures() -> list[draw.Figure]:
 def test_chapter_figures_read_at_11_px_on_a_desktop_and_a_phone(column):
     for fig in chapter_figures():
         for panel in panels(fig):
-            smallest = min(float(t.get("font-size")) for t in panel.iter(f"{SVG}text"))
-            shown = smallest * min(1.0, column / float(panel.get("width")))
+            shown = shown_px(panel, column)
             assert shown >= 11, (fig.title, panel.get("width"))
             assert crossings(panel) == []

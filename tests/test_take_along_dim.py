@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import pytest
@@ -20,18 +19,19 @@ from hypothesis import strategies as st
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from snippets import draw, reference
-from snippets.device import DEVICE, example
+from snippets.device import DEVICE, _example
+from snippets.draw import canvas
 from snippets.exercises import ExerciseFailed, check
 from snippets.indexing import (
+    _check_take_along_dim_args,
+    _take_along_dim_sources,
     broadcast_along_dim,
-    check_take_along_dim_args,
     checked_take_along_dim,
     sort_rows_by_key,
     take_along_dim_shape,
-    take_along_dim_sources,
 )
 from tests.strategies import LAYOUTS, make_tensor
-from tests.svg import SVG, coord, rects
+from tests.svg import SVG, arrows, coord, parse, rects, texts
 from tests.test_pytorch_releases import TAKE_ALONG_DIM_WRAPS_PAST_THE_END
 
 X = [[10, 20, 30], [40, 50, 60]]
@@ -136,10 +136,11 @@ def test_broadcast_along_dim_stretches_size_one_dims_without_copying(case):
 @given(take_cases(max_dims=3, max_side=3))
 def test_take_along_dim_sources_name_the_input_cell_each_output_reads(case):
     out = torch.take_along_dim(case.input, case.indices, case.dim)
-    sources = take_along_dim_sources(case.input, case.indices, case.dim)
+    dim = case.dim % case.input.dim()  # the internal helper takes the dim its caller checked
+    sources = _take_along_dim_sources(case.input, case.indices, dim)
     assert sources.shape == (*out.shape, case.input.dim())
     assert torch.equal(
-        sources, reference.take_along_dim_sources(case.input, case.indices, case.dim)
+        sources, reference._take_along_dim_sources(case.input, case.indices, case.dim)
     )
     assert torch.equal(case.input[tuple(sources.unbind(-1))], out)
 
@@ -177,21 +178,21 @@ def test_take_along_dim_shape_agrees_with_pytorch_or_both_refuse(in_shape, idx_s
 
 
 def test_negative_dim_is_the_same_dim():
-    x, i = example(X), example([[2, 0]])
+    x, i = _example(X), _example([[2, 0]])
     assert torch.equal(checked_take_along_dim(x, i, -1), checked_take_along_dim(x, i, 1))
-    assert torch.equal(checked_take_along_dim(x, example([[1]]), -2), example([[40, 50, 60]]))
+    assert torch.equal(checked_take_along_dim(x, _example([[1]]), -2), _example([[40, 50, 60]]))
 
 
 def test_broadcasting_on_either_side():
-    x = example(X)
+    x = _example(X)
     # indices (1, 2) stretched over the 2 rows of input
-    assert checked_take_along_dim(x, example([[2, 0]]), 1).tolist() == [[30, 10], [60, 40]]
+    assert checked_take_along_dim(x, _example([[2, 0]]), 1).tolist() == [[30, 10], [60, 40]]
     # input (1, 3) stretched over the 3 rows of indices
-    row = example([[10, 20, 30]])
-    assert checked_take_along_dim(row, example([[2], [0], [1]]), 1).tolist() == [[30], [10], [20]]
+    row = _example([[10, 20, 30]])
+    assert checked_take_along_dim(row, _example([[2], [0], [1]]), 1).tolist() == [[30], [10], [20]]
     # (B, N, D) with (B, K, 1): one index per row, stretched over the D features
-    feats = example(torch.arange(12).reshape(2, 3, 2))
-    out = checked_take_along_dim(feats, example([[[2], [0]], [[1], [1]]]), 1)
+    feats = _example(torch.arange(12).reshape(2, 3, 2))
+    out = checked_take_along_dim(feats, _example([[[2], [0]], [[1], [1]]]), 1)
     assert out.tolist() == [[[4, 5], [0, 1]], [[8, 9], [8, 9]]]
 
 
@@ -241,7 +242,7 @@ def test_broadcasting_on_either_side():
 )
 def test_checked_take_along_dim_names_argument_shapes_and_dim(indices, dim, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        checked_take_along_dim(example(X), example(indices), dim)
+        checked_take_along_dim(_example(X), _example(indices), dim)
 
 
 def test_checked_take_along_dim_wants_int64_with_or_without_dim():
@@ -249,33 +250,33 @@ def test_checked_take_along_dim_wants_int64_with_or_without_dim():
         with pytest.raises(
             TypeError, match=re.escape("indices must be int64 for take_along_dim, got int32")
         ):
-            checked_take_along_dim(example(X), example([[0]], dtype=torch.int32), dim)
+            checked_take_along_dim(_example(X), _example([[0]], dtype=torch.int32), dim)
     with pytest.raises(TypeError, match="got float32"):
-        checked_take_along_dim(example(X), example([[0.0]]), 1)
+        checked_take_along_dim(_example(X), _example([[0.0]]), 1)
 
 
 def test_checked_take_along_dim_rejects_non_tensors_bool_dim_0d_input_and_empty_dim():
     with pytest.raises(TypeError, match=re.escape("indices must be a torch.Tensor, got list")):
-        checked_take_along_dim(example(X), [[0]], 1)
+        checked_take_along_dim(_example(X), [[0]], 1)
     with pytest.raises(TypeError, match="dim must be an int or None, got bool"):
-        checked_take_along_dim(example(X), example([[0]]), True)
+        checked_take_along_dim(_example(X), _example([[0]]), True)
     with pytest.raises(IndexError, match=re.escape("dim=0 given but input is 0-d (shape ())")):
-        checked_take_along_dim(example(5), example(0), 0)
+        checked_take_along_dim(_example(5), _example(0), 0)
     with pytest.raises(IndexError, match=re.escape("valid indices are none (the dim is empty)")):
-        checked_take_along_dim(example(torch.zeros(2, 0)), example([[0], [0]]), 1)
+        checked_take_along_dim(_example(torch.zeros(2, 0)), _example([[0], [0]]), 1)
     with pytest.raises(ValueError, match="indices is on meta but input is on"):
-        checked_take_along_dim(example(X), torch.zeros(1, 1, dtype=torch.long, device="meta"), 1)
+        checked_take_along_dim(_example(X), torch.zeros(1, 1, dtype=torch.long, device="meta"), 1)
 
 
 def test_checked_take_along_dim_accepts_what_pytorch_dim_none_cannot_view():
-    x = example(X).t()  # (3, 2), not contiguous
-    assert checked_take_along_dim(x, example([[1, 2]])).tolist() == [40, 20]
-    assert checked_take_along_dim(example(5), example(0)).tolist() == [5]  # 0-d: 1-D result
+    x = _example(X).t()  # (3, 2), not contiguous
+    assert checked_take_along_dim(x, _example([[1, 2]])).tolist() == [40, 20]
+    assert checked_take_along_dim(_example(5), _example(0)).tolist() == [5]  # 0-d: 1-D result
 
 
 def test_check_take_along_dim_args_returns_the_non_negative_dim_or_none():
-    assert check_take_along_dim_args(example(X), example([[0]]), -1) == 1
-    assert check_take_along_dim_args(example(X), example([[0]]), None) is None
+    assert _check_take_along_dim_args(_example(X), _example([[0]]), -1) == 1
+    assert _check_take_along_dim_args(_example(X), _example([[0]]), None) is None
 
 
 def test_take_along_dim_shape_errors():
@@ -385,8 +386,8 @@ def test_pytorch_take_along_dim_into_an_empty_dim_is_a_zero_division():
 
 
 def test_pytorch_index_dtypes_side_by_side():
-    x = example(X)
-    i32 = example([[2, 0]], dtype=torch.int32)
+    x = _example(X)
+    i32 = _example([[2, 0]], dtype=torch.int32)
     with pytest.raises(
         RuntimeError,
         match=re.escape("torch.take_along_dim(): dtype of indices should be Long but got Int"),
@@ -401,22 +402,22 @@ def test_pytorch_index_dtypes_side_by_side():
     with pytest.raises(
         RuntimeError, match=re.escape("gather(): Expected dtype int32/int64 for index")
     ):
-        torch.take_along_dim(x, example([0.0]))  # dim=None: the message comes from gather
+        torch.take_along_dim(x, _example([0.0]))  # dim=None: the message comes from gather
     with pytest.raises(
         RuntimeError,
         match=re.escape("torch.take_along_dim(): dtype of indices should be Long but got Float"),
     ):
-        torch.take_along_dim(x, example([[0.0]]), dim=1)
+        torch.take_along_dim(x, _example([[0.0]]), dim=1)
 
 
 def test_pytorch_shapes_side_by_side():
-    x = example(X)
-    idx = example([[5, 0], [1, 2]])
+    x = _example(X)
+    idx = _example([[5, 0], [1, 2]])
     assert torch.take(x, idx).tolist() == [[60, 10], [20, 30]]  # the index's shape
     assert torch.take_along_dim(x, idx).tolist() == [60, 10, 20, 30]  # always 1-D
     assert torch.take_along_dim(x, torch.tensor(4).to(DEVICE)).shape == (1,)
-    assert torch.take_along_dim(x, example([[2, 0]]), dim=1).shape == (2, 2)  # broadcast
-    assert torch.gather(x, 1, example([[2, 0]])).shape == (1, 2)  # no broadcast
+    assert torch.take_along_dim(x, _example([[2, 0]]), dim=1).shape == (2, 2)  # broadcast
+    assert torch.gather(x, 1, _example([[2, 0]])).shape == (1, 2)  # no broadcast
 
 
 def test_pytorch_take_wraps_negative_indices_but_take_along_dim_dim_none_does_not():
@@ -429,7 +430,7 @@ def test_pytorch_take_wraps_negative_indices_but_take_along_dim_dim_none_does_no
 
 
 def test_pytorch_error_messages_the_chapter_reads():
-    x = example(X)
+    x = _example(X)
     with pytest.raises(
         RuntimeError,
         match=re.escape(
@@ -437,7 +438,7 @@ def test_pytorch_error_messages_the_chapter_reads():
             "dimensions, but got 2 dimensions for input, and 1 dimensions for indices"
         ),
     ):
-        torch.take_along_dim(x, example([2, 0]), dim=1)
+        torch.take_along_dim(x, _example([2, 0]), dim=1)
     with pytest.raises(
         RuntimeError,
         match=re.escape(
@@ -445,43 +446,43 @@ def test_pytorch_error_messages_the_chapter_reads():
             "dimension 0"
         ),
     ):
-        torch.take_along_dim(x, example([[0], [1], [2]]), dim=1)
+        torch.take_along_dim(x, _example([[0], [1], [2]]), dim=1)
     with pytest.raises(
         IndexError,
         match=re.escape("Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
     ):
-        torch.take_along_dim(x, example([[0]]), dim=2)
+        torch.take_along_dim(x, _example([[0]]), dim=2)
     with pytest.raises(RuntimeError, match=re.escape("view size is not compatible with input")):
-        torch.take_along_dim(x.t(), example([0, 1]))  # dim=None calls view(-1)
+        torch.take_along_dim(x.t(), _example([0, 1]))  # dim=None calls view(-1)
     with pytest.raises(RuntimeError, match=re.escape("view size is not compatible with input")):
-        torch.take_along_dim(x, example([[0, 1]]).expand(2, 2))  # on the indices too
+        torch.take_along_dim(x, _example([[0, 1]]).expand(2, 2))  # on the indices too
     with pytest.raises(RuntimeError, match=re.escape("view size is not compatible with input")):
-        torch.take_along_dim(x[:, ::2], example([0, 1]))  # a sliced input
+        torch.take_along_dim(x[:, ::2], _example([0, 1]))  # a sliced input
     with pytest.raises(
         IndexError, match=re.escape("Dimension specified as 0 but tensor has no dimensions")
     ):
-        torch.take_along_dim(example(5), example(0), dim=0)
-    assert torch.gather(example(5), 0, example(0)).item() == 5  # gather takes a 0-d input
+        torch.take_along_dim(_example(5), _example(0), dim=0)
+    assert torch.gather(_example(5), 0, _example(0)).item() == 5  # gather takes a 0-d input
 
 
 def test_pytorch_take_along_dim_backward_sums_over_stretched_input():
-    w = example([[1.0, 2.0, 3.0]]).requires_grad_()  # (1, 3), stretched over 3 rows
-    torch.take_along_dim(w, example([[0], [0], [2]]), dim=1).sum().backward()
+    w = _example([[1.0, 2.0, 3.0]]).requires_grad_()  # (1, 3), stretched over 3 rows
+    torch.take_along_dim(w, _example([[0], [0], [2]]), dim=1).sum().backward()
     assert w.grad.tolist() == [[2.0, 0.0, 1.0]]
 
 
 def test_source_notes_examples_print_what_they_say():
     """Seed note 000's two examples are right; its claims about shapes are not (see chapter)."""
-    a = example(X)
-    idx = example([[2, 1, 0], [1, 0, 2]])
+    a = _example(X)
+    idx = _example([[2, 1, 0], [1, 0, 2]])
     assert torch.take_along_dim(a, idx, dim=1).tolist() == [[30, 20, 10], [50, 40, 60]]
-    b = example([[[1, 2], [3, 4]], [[5, 6], [7, 8]]])
-    idx = example([[[0, 1], [1, 0]], [[0, 0], [1, 1]]])
+    b = _example([[[1, 2], [3, 4]], [[5, 6], [7, 8]]])
+    idx = _example([[[0, 1], [1, 0]], [[0, 0], [1, 1]]])
     assert torch.take_along_dim(b, idx, dim=2).tolist() == [[[1, 2], [4, 3]], [[5, 5], [8, 8]]]
     # "The indices tensor must have the same shape as the input tensor": no
-    assert torch.take_along_dim(a, example([[1]]), dim=1).shape == (2, 1)
+    assert torch.take_along_dim(a, _example([[1]]), dim=1).shape == (2, 1)
     # "returns a new tensor with the same dimensionality as the input tensor": not with dim=None
-    assert torch.take_along_dim(a, example([[1]])).dim() == 1
+    assert torch.take_along_dim(a, _example([[1]])).dim() == 1
 
 
 # --- the partners: argsort, argmax / topk with keepdim=True -------------------------------------
@@ -500,7 +501,7 @@ def test_sort_rows_by_key_matches_the_loop_ties_included(lead, n, d, seed, desce
     gen = torch.Generator().manual_seed(seed)
     key = torch.randint(0, 3, (*lead, n), generator=gen).float().to(DEVICE)  # many ties
     rows, order = sort_rows_by_key(x, key, descending=descending)
-    ref_rows, ref_order = reference.sort_rows_by_key(x, key, descending=descending)
+    ref_rows, ref_order = reference._sort_rows_by_key(x, key, descending=descending)
     assert torch.equal(order, ref_order)
     assert torch.equal(rows, ref_rows)
     assert torch.equal(
@@ -511,9 +512,9 @@ def test_sort_rows_by_key_matches_the_loop_ties_included(lead, n, d, seed, desce
 
 def test_sort_rows_by_key_errors():
     with pytest.raises(ValueError, match=re.escape("key must be x.shape[:-1] = (3,)")):
-        sort_rows_by_key(example([[1, 1], [2, 2], [3, 3]]), example([0.1, 0.2]))
+        sort_rows_by_key(_example([[1, 1], [2, 2], [3, 3]]), _example([0.1, 0.2]))
     with pytest.raises(ValueError, match=re.escape("x must have at least 2 dims (..., N, D)")):
-        sort_rows_by_key(example([1, 2]), example([0.1, 0.2]))
+        sort_rows_by_key(_example([1, 2]), _example([0.1, 0.2]))
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(0, 2**31 - 1), st.data())
@@ -535,7 +536,7 @@ def test_argmax_topk_argsort_with_keepdim_feed_take_along_dim(b, n, seed, data):
 
 
 def test_argmax_without_keepdim_does_not_fit():
-    scores = example([[0.1, 0.9, 0.3]])
+    scores = _example([[0.1, 0.9, 0.3]])
     with pytest.raises(RuntimeError, match="same number of dimensions"):
         torch.take_along_dim(scores, scores.argmax(dim=1), dim=1)
 
@@ -573,8 +574,8 @@ def test_exercise_wrong_answers_fail():
 @given(take_cases(max_dims=3, max_side=3))
 def test_figure_shows_the_stretched_index_and_where_each_output_came_from(case):
     fig = draw.take_along_dim(case.input, case.indices, case.dim)
-    root = ET.fromstring(fig.svg())
-    sources = reference.take_along_dim_sources(case.input, case.indices, case.dim).cpu()
+    root = parse(fig)
+    sources = reference._take_along_dim_sources(case.input, case.indices, case.dim).cpu()
     out_shape = tuple(sources.shape[:-1])
     positions = list(itertools.product(*(range(s) for s in out_shape)))
     inputs, outputs = rects(root, "input"), rects(root, "output")
@@ -595,33 +596,29 @@ def test_figure_shows_the_stretched_index_and_where_each_output_came_from(case):
             expected[p] = original
         assert fig.cell("indices_b", p).text == str(int(idx[original]))
     assert copies == expected
-    arrows = {
-        coord(a.get("data-to").split(":")[1]): coord(a.get("data-from").split(":")[1])
-        for a in root.iter(f"{SVG}path")
-        if a.get("data-to", "").startswith("output:")
-    }
+    drawn = arrows(root, into="output")
     if len(positions) <= 32:
-        assert len(arrows) == len(positions)
+        assert len(drawn) == len(positions)
     for p in positions:
         source = tuple(int(v) for v in sources[p].tolist())
         if len(positions) <= 32:
-            assert arrows[p] == source
+            assert drawn[p] == source
         assert outputs[p].get("fill") == inputs[source].get("fill")
-        assert fig.cell("output", p).text == draw.format_value(case.input.cpu()[source].item())
+        assert fig.cell("output", p).text == canvas.format_value(case.input.cpu()[source].item())
 
 
 def test_figure_captions_and_dim_none():
-    fig = draw.take_along_dim(example(X), example([[2, 0]]), 1)
-    texts = [t.text for t in ET.fromstring(fig.svg()).iter(f"{SVG}text")]
+    fig = draw.take_along_dim(_example(X), _example([[2, 0]]), 1)
+    words = texts(parse(fig))
     assert (
         "out[i][j] = input_b[i][indices_b[i][j]]    (dim=1; indices (1, 2) → (2, 2), "
         "input (2, 3) → (2, 3))"
-    ) in texts
-    assert "dashed: a copy made by broadcasting" in texts
+    ) in words
+    assert "dashed: a copy made by broadcasting" in words
     with pytest.raises(ValueError, match=re.escape("draw.take_along_dim needs a dim")):
-        draw.take_along_dim(example(X), example([0]), None)
+        draw.take_along_dim(_example(X), _example([0]), None)
     with pytest.raises(IndexError, match="indices holds 3"):
-        draw.take_along_dim(example(X), example([[3]]), 1)
+        draw.take_along_dim(_example(X), _example([[3]]), 1)
 
 
 # --- issues 8 and 9: indices outside 0..size-1, release by release --------------------------
@@ -648,7 +645,8 @@ def test_pytorch_take_along_dim_negative_and_past_the_end_depend_on_the_release(
 @pytest.mark.parametrize("bad", [-1, -3, 3, 4])
 @pytest.mark.parametrize("dim", [1, None])
 def test_helper_and_loop_agree_on_indices_outside_0_to_size_minus_1(bad, dim):
-    """The helper, its loop reference and take_along_dim_sources refuse the same indices."""
+    """The helper, its loop reference and the figure (which draws _take_along_dim_sources)
+    refuse the same indices."""
     x = torch.tensor([[10, 20, 30]])  # CPU on purpose
     indices = torch.tensor([[0, bad]])
     if dim is None and 0 <= bad < x.numel():
@@ -659,18 +657,19 @@ def test_helper_and_loop_agree_on_indices_outside_0_to_size_minus_1(bad, dim):
         reference.take_along_dim(x, indices, dim)
     if dim is not None:
         with pytest.raises(IndexError, match=f"indices holds {bad} at position"):
-            take_along_dim_sources(x, indices, dim)
+            draw.take_along_dim(x, indices, dim)
         with pytest.raises(IndexError, match=f"index {bad} is out of bounds"):
-            reference.take_along_dim_sources(x, indices, dim)
+            reference._take_along_dim_sources(x, indices, dim)
 
 
-def test_take_along_dim_sources_never_reports_a_coordinate_pytorch_does_not_read():
-    """Issue 9: it used to report columns 3 and -1 where PyTorch 2.13 reads 0 and 2."""
+def test_the_figure_never_draws_a_coordinate_pytorch_does_not_read():
+    """Issue 9: the sources used to name columns 3 and -1 where PyTorch 2.13 reads 0 and 2.
+    The figure checks the indices at its entry, before it asks for the sources."""
     x = torch.tensor([[10, 20, 30]])
     with pytest.raises(IndexError, match=re.escape("the valid indices are 0..2")):
-        take_along_dim_sources(x, torch.tensor([[3, -1]]), dim=1)
-    with pytest.raises(TypeError, match="dim must be an int"):
-        take_along_dim_sources(x, torch.tensor([[0]]), None)
+        draw.take_along_dim(x, torch.tensor([[3, -1]]), dim=1)
+    with pytest.raises(ValueError, match=r"draw\.take_along_dim needs a dim"):
+        draw.take_along_dim(x, torch.tensor([[0]]), None)
 
 
 @pytest.mark.parametrize(

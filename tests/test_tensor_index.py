@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from snippets import draw, reference
 from snippets.device import DEVICE
 from snippets.exercises import EXERCISES, check
-from snippets.tensor_index import checked_index, index_shape, index_sources, normalize_indices
+from snippets.tensor_index import _index_sources, _normalize_indices, checked_index, index_shape
 from tests.strategies import INDEX_DTYPES, LAYOUTS, make_tensor, shapes
-from tests.svg import crossings, panels
+from tests.svg import crossings, panels, shown_px
 
 
 @dataclass
@@ -144,7 +144,7 @@ def test_index_sources_point_at_the_elements_read(case):
     out, err = _torch_result(case)
     if err is not None:
         return
-    sources = index_sources(tuple(case.x.shape), case.indices)
+    sources = _index_sources(tuple(case.x.shape), case.indices)
     assert sources.shape == (*out.shape, case.x.dim())
     if case.x.dim() and out.numel():
         assert bool((sources >= 0).all())
@@ -325,7 +325,7 @@ def test_checked_index_names_a_bad_value_on_any_device():
 
 
 def test_normalize_expands_the_ellipsis_and_appends_full_slices():
-    kinds = [(k, d) for k, d, _ in normalize_indices((2, 3, 4), (0,))]
+    kinds = [(k, d) for k, d, _ in _normalize_indices((2, 3, 4), (0,))]
     assert kinds == [("int", 0), ("slice", 1), ("slice", 2)]
 
 
@@ -384,10 +384,7 @@ def test_the_figure_shows_where_each_output_came_from():
     for panel in panels(fig):
         assert crossings(panel) == []
         # every label at least 11 px on a phone column (342 px) and a desktop one (672 px)
-        smallest = min(
-            float(t.get("font-size")) for t in panel.iter("{http://www.w3.org/2000/svg}text")
-        )
-        assert smallest * min(1.0, 342 / float(panel.get("width"))) >= 11
+        assert shown_px(panel, 342) >= 11
 
 
 def test_the_figure_refuses_what_it_cannot_draw():

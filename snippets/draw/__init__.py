@@ -8,6 +8,10 @@ every machine and device (figures are drawn from ``.cpu()`` values): nbval compa
 and the tests read the figure's content back (which input cell each output cell came from, its
 colour, where every text and arrow lies) from the SVG itself.
 
+The public API is the figure functions below (``__all__``), one per chapter figure; the
+submodules (the canvas, the palette, the layout helpers, the ``Figure`` classes they return)
+are internal to the package.
+
 In a notebook a figure shows as HTML: its panels, each its own SVG with alt text generated from
 the tensors, in a row that wraps on a narrow screen, and its rule as a caption.
 
@@ -20,52 +24,23 @@ True
 """
 
 from snippets.draw.argmax import argmax_along
-from snippets.draw.autograd import AutogradGraph, autograd_graph
-from snippets.draw.broadcast import BROADCAST_OPS, broadcast
-from snippets.draw.canvas import (
-    INK,
-    MUTED,
-    NEUTRAL,
-    PALETTE,
-    Cell,
-    Figure,
-    Link,
-    Panel,
-    format_value,
-    text_box,
-    text_width,
-)
+from snippets.draw.autograd import autograd_graph
+from snippets.draw.broadcast import broadcast
 from snippets.draw.cat import cat
 from snippets.draw.gather import gather
-from snippets.draw.hooks import HOOK_STYLE, HookTimeline, hook_colour, hook_timeline
+from snippets.draw.hooks import hook_timeline
 from snippets.draw.scatter import scatter
 from snippets.draw.take_along_dim import take_along_dim
 from snippets.draw.tensor_index import advanced_index
 
 __all__ = [
-    "BROADCAST_OPS",
-    "HOOK_STYLE",
-    "INK",
-    "MUTED",
-    "NEUTRAL",
-    "PALETTE",
-    "AutogradGraph",
-    "Cell",
-    "Figure",
-    "HookTimeline",
-    "Link",
-    "Panel",
     "advanced_index",
     "argmax_along",
     "autograd_graph",
     "broadcast",
     "cat",
-    "format_value",
     "gather",
-    "hook_colour",
     "hook_timeline",
     "scatter",
     "take_along_dim",
-    "text_box",
-    "text_width",
 ]

@@ -1,6 +1,6 @@
 """Chapter 5: the autograd graph of a small function: which call made which tensor, which
 tensors require grad, which grad_fn each call recorded and which tensors it saved for backward.
-Drawn from a real run (``snippets.autograd.trace_graph``), so under ``torch.no_grad()`` the same
+Drawn from a real run (``snippets.autograd._trace_graph``), so under ``torch.no_grad()`` the same
 function draws with no grad_fn and nothing saved."""
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _drop(p: Panel, box: Cell, target: Cell, colour: str) -> None:
 
 @dataclass(repr=False)
 class AutogradGraph(Figure):
-    """A ``Figure`` that also keeps the trace it was drawn from (``snippets.autograd.GraphTrace``)."""
+    """A ``Figure`` that also keeps the trace it was drawn from (``snippets.autograd._GraphTrace``)."""
 
     trace: object = None
 
@@ -130,7 +130,7 @@ class AutogradGraph(Figure):
 def autograd_graph(fn, /, *, title: str | None = None, **inputs: torch.Tensor) -> AutogradGraph:
     """Draw ``fn(**inputs)`` as autograd saw it: tensors, calls, grad_fn and saved tensors.
 
-    ``fn`` returns a tensor or a dict of named tensors (see ``snippets.autograd.trace_graph``).
+    ``fn`` returns a tensor or a dict of named tensors (see ``snippets.autograd._trace_graph``).
     A blue tensor requires grad, a grey one does not. Each call is a box with the ``grad_fn``
     it recorded, or "not recorded". A tensor that a call saved for backward has an orange
     outline and says which ``grad_fn`` saved it. Run it under ``torch.no_grad()`` to see what
@@ -141,12 +141,12 @@ def autograd_graph(fn, /, *, title: str | None = None, **inputs: torch.Tensor) -
     >>> fig.saved
     {'x': ('MulBackward0',)}
     """
-    from snippets.autograd import trace_graph
+    from snippets.autograd import _trace_graph
 
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     refuse_meta(**inputs)
-    trace = trace_graph(fn, **inputs)
+    trace = _trace_graph(fn, **inputs)
     grad_on = any(op.grad_fn is not None for op in trace.ops)
     calls = "; ".join(
         f"{op.op}({', '.join(op.inputs)}) -> {', '.join(op.outputs)}: grad_fn={op.grad_fn}, "

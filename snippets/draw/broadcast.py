@@ -67,7 +67,7 @@ def broadcast(
     >>> fig.cell("a", (2, 3)).text, fig.cell("b", (2, 3)).text, fig.cell("result", (2, 3)).text
     ('30', '4', '34')
     """
-    from snippets.broadcasting import broadcast_sources, explain_broadcast
+    from snippets.broadcasting import _broadcast_sources, explain_broadcast
 
     if not isinstance(op, str) or op not in BROADCAST_OPS:
         raise ValueError(f"op must be one of {' '.join(BROADCAST_OPS)}, got {op!r}")
@@ -128,7 +128,7 @@ def broadcast(
     pad = 28.0 if len(shape) == 3 else 0.0  # room for the slice labels [0], [1], ...
     signs = (op, "=")
     for k, (name, t, v) in enumerate(((names[0], a, va), (names[1], b, vb))):
-        src = broadcast_sources(tuple(t.shape), shape)
+        src = _broadcast_sources(tuple(t.shape), shape)
         src_of = {
             p: tuple(int(s) for s in src[p].tolist())
             for p in itertools.product(*(range(s) for s in shape))

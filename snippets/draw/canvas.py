@@ -25,7 +25,7 @@ from html import escape
 
 import torch
 
-from snippets.validate import shape_str
+from snippets.validate import check_bool, shape_str
 
 # Okabe-Ito hues (distinguishable with the common colour-vision deficiencies): a light fill for
 # cells and a dark stroke of the same hue for borders and arrows.
@@ -453,9 +453,7 @@ def cpu_values(t: torch.Tensor, name: str) -> torch.Tensor:
 
 def check_flag(value: object, name: str) -> bool:
     """``value`` if it is a bool; otherwise a TypeError naming ``name``."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+    return check_bool(value, name)
 
 
 def refuse_meta(**tensors: object) -> None:

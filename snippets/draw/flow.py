@@ -1,5 +1,6 @@
 """The layout that gather, take_along_dim and argmax share: a source grid on the left, a target
-grid on the right, and an arrow from the source cell of every target cell.
+grid on the right, and an arrow from the source cell of every target cell. Internal to
+``snippets.draw`` (``__all__`` is empty).
 
 Arrows never cross a number. Both grids leave a gutter above and below every row; an arrow
 leaves its source cell through the bottom edge, runs right in the gutter under its row (one
@@ -19,7 +20,6 @@ from snippets.draw.canvas import (
     Link,
     Panel,
     bottom_edge,
-    grid_label_height,
     right_edge,
     text_width,
 )
@@ -152,4 +152,4 @@ def label_right(x: float, label: str) -> float:
     return x + text_width(label, TITLE_FONT)
 
 
-__all__ = ["flow_panel", "grid_label_height", "label_right", "palette_stroke"]
+__all__ = []

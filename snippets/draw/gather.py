@@ -6,7 +6,7 @@ import torch
 
 from snippets.draw.canvas import Figure, check_flag, cpu_values, refuse_meta, values_str
 from snippets.draw.flow import flow_panel, palette_stroke
-from snippets.indexing import check_gather_args, gather_sources
+from snippets.indexing import _check_gather_args, _gather_sources
 from snippets.validate import shape_str
 
 
@@ -36,7 +36,7 @@ def gather(input: torch.Tensor, dim: int, index: torch.Tensor, *, arrows: bool =
     """
     refuse_meta(input=input, index=index)
     check_flag(arrows, "arrows")
-    dim = check_gather_args(input, dim, index)
+    dim = _check_gather_args(input, dim, index)
     if input.dim() == 0:
         raise ValueError("draw.gather needs input with at least 1 dim, got a 0-d tensor")
     if input.dim() > 3:
@@ -45,7 +45,7 @@ def gather(input: torch.Tensor, dim: int, index: torch.Tensor, *, arrows: bool =
         )
     x, idx = cpu_values(input, "input"), cpu_values(index, "index")
     out = torch.gather(x, dim, idx)
-    sources = gather_sources(idx, dim)
+    sources = _gather_sources(idx, dim)
     rule = rule_text(x.dim(), dim)
     fig = Figure(
         title=f"torch.gather(input, dim={dim}, index)",

@@ -6,21 +6,19 @@ import itertools
 from dataclasses import dataclass, field
 
 from snippets.draw.canvas import MUTED, NEUTRAL, PALETTE, Figure
-from snippets.hooks import HOOK_KINDS
+from snippets.hooks import _RECORDED_KINDS, HookEvent
 
-# hook kind (one of snippets.hooks.HOOK_KINDS: every kind but "global", which record_hook_order
-# does not record) -> (palette number, short label under the marker, legend name, signature),
-# in the order the hooks fire (the legend's order).
-HOOK_STYLE: dict[str, tuple[int, str, str, str]] = {
+# How each kind looks: (palette number, short label under the marker, legend name, signature).
+_LOOK: dict[str, tuple[int, str, str, str]] = {
     "forward_pre": (0, "pre", "forward pre-hook", "hook(module, args)"),
     "forward": (2, "fwd", "forward hook", "hook(module, args, output)"),
     "tensor": (6, "tensor", "tensor hook on the layer's output", "hook(grad)"),
     "backward_pre": (3, "bwd pre", "full backward pre-hook", "hook(module, grad_output)"),
     "backward": (1, "bwd", "full backward hook", "hook(module, grad_input, grad_output)"),
 }
-_UNKNOWN = set(HOOK_STYLE) - set(HOOK_KINDS)
-if _UNKNOWN:  # pragma: no cover - a kind renamed in snippets.hooks
-    raise ImportError(f"draw styles hook kinds {sorted(_UNKNOWN)} missing from {HOOK_KINDS}")
+# Keyed by the kinds snippets.hooks records (every kind but "global"), in the order they fire
+# (the legend's order): a kind added there without a look here fails at import.
+HOOK_STYLE: dict[str, tuple[int, str, str, str]] = {kind: _LOOK[kind] for kind in _RECORDED_KINDS}
 HOOK_STEP_W = 58
 HOOK_LANE_H = 100
 
@@ -46,28 +44,27 @@ class HookTimeline(Figure):
         return f"<HookTimeline {self.title!r}: {len(self.markers)} hook calls>"
 
 
-def _events(events) -> list[tuple[int, str, str, str]]:
+def _events(events) -> list[HookEvent]:
     if isinstance(events, str | bytes) or not hasattr(events, "__iter__"):
         raise TypeError(
             f"events must be a list of HookEvent (as record_hook_order returns), got "
             f"{type(events).__name__}"
         )
-    rows = []
-    for k, e in enumerate(events):
-        if not isinstance(e, tuple) or len(e) != 4:
+    rows = list(events)
+    for k, e in enumerate(rows):
+        if not isinstance(e, HookEvent):
             raise TypeError(
                 f"events[{k}] must be a HookEvent (step, phase, kind, layer), got {e!r}"
             )
-        rows.append(tuple(e))
-    steps = [e[0] for e in rows]
+    steps = [e.step for e in rows]
     if steps != list(range(len(rows))):
         raise ValueError(f"events must be numbered 0, 1, 2, ... in order, got steps {steps}")
-    for _, phase, kind, layer in rows:
-        hook_colour(kind)
-        if phase not in ("forward", "backward"):
-            raise ValueError(f"phase must be 'forward' or 'backward', got {phase!r}")
-        if not isinstance(layer, str):
-            raise TypeError(f"layer must be a str (a module name), got {layer!r}")
+    for e in rows:
+        hook_colour(e.kind)
+        if e.phase not in ("forward", "backward"):
+            raise ValueError(f"phase must be 'forward' or 'backward', got {e.phase!r}")
+        if not isinstance(e.layer, str):
+            raise TypeError(f"layer must be a str (a module name), got {e.layer!r}")
     return rows
 
 
@@ -89,7 +86,7 @@ def hook_timeline(events, *, title: str = "Where each hook fires") -> HookTimeli
     events = _events(events)
     if not isinstance(title, str):
         raise TypeError(f"title must be a str, got {type(title).__name__}")
-    order = ", ".join(f"{s + 1}. {HOOK_STYLE[k][2]} on {layer}" for s, _, k, layer in events)
+    order = ", ".join(f"{e.step + 1}. {HOOK_STYLE[e.kind][2]} on {e.layer}" for e in events)
     fig = HookTimeline(
         title=title,
         description=f"Hook calls in the order PyTorch made them: {order}",
@@ -98,12 +95,12 @@ def hook_timeline(events, *, title: str = "Where each hook fires") -> HookTimeli
     left = 126.0
     lanes = (("forward", "model(x)", 66.0), ("backward", "of y.sum()", 66.0 + HOOK_LANE_H))
     for phase, sub, y in lanes:
-        lane = [e for e in events if e[1] == phase]
+        lane = [e for e in events if e.phase == phase]
         p.text(16, y + 1, phase, size=14, weight="600")
         p.text(16, y + 18, sub, size=11, colour=MUTED, mono=True)
-        xs = {e[0]: left + i * HOOK_STEP_W for i, e in enumerate(lane)}
-        for layer in dict.fromkeys(e[3] for e in lane):  # a box per layer, around its hooks
-            mine = [xs[e[0]] for e in lane if e[3] == layer]
+        xs = {e.step: left + i * HOOK_STEP_W for i, e in enumerate(lane)}
+        for layer in dict.fromkeys(e.layer for e in lane):  # a box per layer, around its hooks
+            mine = [xs[e.step] for e in lane if e.layer == layer]
             x0, x1 = min(mine) - 26, max(mine) + 26
             p.rect(
                 x0,
@@ -118,7 +115,7 @@ def hook_timeline(events, *, title: str = "Where each hook fires") -> HookTimeli
             )
             p.text((x0 + x1) / 2, y - 24, layer, size=12, anchor="middle", mono=True)
         for a, b in itertools.pairwise(lane):  # thin arrows: the order of the calls
-            x0, x1 = xs[a[0]] + 12, xs[b[0]] - 12
+            x0, x1 = xs[a.step] + 12, xs[b.step] - 12
             p.path([("M", (x0, y)), ("L", (x1 - 5, y))], stroke=MUTED, stroke_width=1)
             p.arrowhead(x1, y, "right", MUTED, size=5)
         for step, _, kind, layer in lane:

@@ -73,13 +73,13 @@ def scatter(
     >>> fig.cell("output", (0, 1)).text, fig.cell("output", (0, 1)).source
     ('0', None)
     """
-    from snippets.scatter import check_scatter_args
+    from snippets.scatter import _check_scatter_args
 
     refuse_meta(input=input, index=index, src=src)
     check_flag(arrows, "arrows")
     if reduce not in REDUCES:
         raise ValueError(f"reduce must be None (scatter) or 'sum' (scatter_add), got {reduce!r}")
-    dim = check_scatter_args(input, dim, index, src, op="draw.scatter")
+    dim = _check_scatter_args(input, dim, index, src, op="draw.scatter")
     if input.dim() == 0 or input.dim() > 3:
         raise ValueError(
             f"draw.scatter draws tensors of 1 to 3 dims; input has shape {shape_str(input.shape)}"

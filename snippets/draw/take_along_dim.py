@@ -43,9 +43,9 @@ def take_along_dim(
     True
     """
     from snippets.indexing import (
-        broadcast_along_dim,
-        check_take_along_dim_args,
-        take_along_dim_sources,
+        _broadcast_along_dim,
+        _check_take_along_dim_args,
+        _take_along_dim_sources,
     )
 
     if dim is None:
@@ -55,16 +55,16 @@ def take_along_dim(
         )
     refuse_meta(input=input, indices=indices)
     check_flag(arrows, "arrows")
-    dim = check_take_along_dim_args(input, indices, dim)
+    dim = _check_take_along_dim_args(input, indices, dim)
     if input.dim() > 3:
         raise ValueError(
             f"draw.take_along_dim draws tensors of up to 3 dims; input has shape "
             f"{shape_str(input.shape)}"
         )
     x, idx = cpu_values(input, "input"), cpu_values(indices, "indices")
-    input_b, idx_b = broadcast_along_dim(x, idx, dim)
+    input_b, idx_b = _broadcast_along_dim(x, idx, dim)
     out = torch.take_along_dim(x, idx, dim)
-    sources = take_along_dim_sources(x, idx, dim)
+    sources = _take_along_dim_sources(x, idx, dim)
     letters = "ijk"[: x.dim()]
     pos = "".join(f"[{c}]" for c in letters)
     src = "".join(f"[indices_b{pos}]" if d == dim else f"[{c}]" for d, c in enumerate(letters))

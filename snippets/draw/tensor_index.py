@@ -41,7 +41,7 @@ def advanced_index(
     >>> fig.description
     'x[rows, cols]: out[p] = x[rows_b[p]][cols_b[p]]; x (2, 3) = [[10, 20, 30], [40, 50, 60]], rows (2,) = [1, 0], cols (2,) = [2, -1], output (2,) = [60, 30]'
     """
-    from snippets.tensor_index import checked_index, index_sources
+    from snippets.tensor_index import _index_sources, checked_index
 
     refuse_meta(x=x, rows=rows, cols=cols)
     check_flag(arrows, "arrows")
@@ -60,7 +60,7 @@ def advanced_index(
             f"rows and cols broadcast to {shape_str(out.shape)}: the figure draws up to 2 dims"
         )
     r_b, c_b = torch.broadcast_tensors(r, c)
-    sources = index_sources(tuple(values.shape), (r, c))
+    sources = _index_sources(tuple(values.shape), (r, c))
     positions = list(itertools.product(*(range(s) for s in out.shape)))
     src_of = {p: tuple(int(v) for v in sources[p].tolist()) for p in positions}
     colour_of_source: dict[tuple[int, ...], int] = {}
