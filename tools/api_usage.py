@@ -53,7 +53,8 @@ def scan_source(source: str, usage: ChapterUsage) -> None:
     """Add what the Python ``source`` (one cell) takes from ``snippets`` to ``usage``.
 
     >>> u = ChapterUsage()
-    >>> scan_source("from snippets import draw\\nfrom snippets.indexing import checked_gather as cg", u)
+    >>> scan_source("from snippets import draw\\nfrom snippets.exercises import check", u)
+    >>> scan_source("from snippets.indexing import checked_gather as cg", u)
     >>> scan_source("draw.gather(x)\\ncheck(f, 'pick_per_column')", u)
     >>> sorted(u.used)
     ['snippets.draw.gather', 'snippets.exercises.check', 'snippets.indexing.checked_gather', 'snippets.reference.pick_per_column']
