@@ -1,7 +1,8 @@
 """Sphinx extension: the API reference page and the chapters' links to it.
 
-- ``.. api-reference::`` (in ``book/api.rst``): one section per public module of ``snippets``
-  (a module with an ``__all__``), each an ``automodule`` of the names in its ``__all__``, so the
+- ``.. api-reference::`` (in ``book/api.rst``): a table of every public name with the chapters
+  that use it, then one section per public module of ``snippets`` (a module with an
+  ``__all__``): its ``automodule`` and an autodoc entry for each name of its ``__all__``, so the
   page is made from the docstrings and cannot drift from the code.
 - Under each entry, "Used in:" links to the chapters that use it, found in the notebooks' code
   cells by ``tools/api_usage.py`` (imports, ``draw.gather(...)``, and ``check(f, "name")`` for
@@ -108,7 +109,7 @@ class ApiReference(SphinxDirective):
         root = Path(self.env.srcdir)
         for path in (root / "snippets").rglob("*.py"):
             self.env.note_dependency(str(path))
-        lines: list[str] = []
+        lines = list(OVERVIEW)
         for module, names in index.api.items():
             lines += [module, "-" * len(module), "", f".. automodule:: {module}", ""]
             # Each name of __all__ in its order, data included (automodule's :members: shows
@@ -119,7 +120,61 @@ class ApiReference(SphinxDirective):
         node = nodes.section()
         node.document = self.state.document
         nested_parse_with_titles(self.state, StringList(lines, source="api-reference"), node)
+        node.children[0] += overview_table(index)  # the section "Public names"
         return node.children
+
+
+OVERVIEW = [
+    "Public names",
+    "------------",
+    "",
+    "Every public name, and the chapters that use it (a loop reference of",
+    "``snippets.reference`` is used by the chapter whose exercise checks against it).",
+    "",
+]
+
+
+def overview_table(index: ApiIndex) -> nodes.table:
+    """Each public name, under a row naming its module, with links to the chapters using it."""
+    table = nodes.table(classes=["api-overview"])
+    group = nodes.tgroup(cols=2)
+    table += group
+    group += [nodes.colspec(colwidth=1), nodes.colspec(colwidth=1)]
+    head = nodes.thead()
+    head += nodes.row("", *[nodes.entry("", nodes.paragraph("", h)) for h in ("name", "used in")])
+    group += head
+    body = nodes.tbody()
+    group += body
+    for module, names in index.api.items():
+        title = nodes.paragraph()
+        title += nodes.literal(module, module)
+        body += nodes.row("", nodes.entry("", title, morecols=1), classes=["api-overview-module"])
+        for name in names:
+            full = f"{module}.{name}"
+            chapters = index.users.get(full, [])
+            used = nodes.paragraph()
+            for i, doc in enumerate(chapters):
+                if i:
+                    used += nodes.Text(", ")
+                link = addnodes.pending_xref(
+                    "", refdomain="std", reftype="doc", reftarget=f"/{doc}", refexplicit=True
+                )
+                link += nodes.inline("", _label(doc))
+                used += link
+            if not chapters:
+                reason = index.also.get(full)
+                used += nodes.Text(f"public without a chapter: {reason}" if reason else "none")
+            body += nodes.row(
+                "",
+                nodes.entry("", nodes.paragraph("", "", _xref(full, name))),
+                nodes.entry("", used),
+            )
+    return table
+
+
+def _label(docname: str) -> str:
+    """A chapter's short name: ``notebooks/03-argmax-coordinates`` -> ``argmax-coordinates``."""
+    return re.sub(r"^\d+-", "", Path(docname).name)
 
 
 def _entry(full: str, value: Any) -> list[str]:

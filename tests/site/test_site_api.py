@@ -1,6 +1,7 @@
 """The API reference page (book/api.rst) and the chapters' links to it (no browser).
 
-- the page has an entry (an anchor) for every name of every public module's ``__all__``;
+- the page has an entry (an anchor) for every name of every public module's ``__all__``, and
+  a row in its table of public names with links to the chapters that use it;
 - each entry used by a chapter links to the chapters that use it ("Used in:");
 - each chapter links to the entry of every helper it imports, from its prose or from the
   "Helpers used in this chapter" box, and never from inside a code cell or a heading.
@@ -100,3 +101,21 @@ def test_chapter_links_to_the_helpers_it_imports(chapter: TocPage, site_build: s
     assert not missing, f"{chapter.html} does not link to the API entries of {missing}"
     assert not links.misplaced, f"{chapter.html}: API links in code or headings: {links.misplaced}"
     assert 'class="api-helpers' in (HTML / chapter.html).read_text(encoding="utf-8")
+
+
+def test_api_page_lists_every_public_name_with_its_chapters(site_build: str) -> None:
+    """The table "Public names": a row per name, linking to its entry and its chapters."""
+    page = API_PAGE.read_text(encoding="utf-8")
+    table = re.search(r'<table class="[^"]*api-overview.*?</table>', page, re.S)
+    assert table, "book/api.html has no table of public names"
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table[0], re.S):
+        target = re.search(r'href="#(snippets\.[^"]+)"', row)
+        if target:
+            rows[target[1]] = set(re.findall(r'href="(\.\./notebooks/[^"#]+)"', row))
+    uses = users(ROOT)
+    for module, names in public_api().items():
+        for name in names:
+            full = f"{module}.{name}"
+            assert full in rows, f"the table of public names has no row for {full}"
+            assert rows[full] == {f"../{doc}.html" for doc in uses.get(full, [])}, full
