@@ -107,7 +107,8 @@ class ApiReference(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         index = _index(self.env.app)
         root = Path(self.env.srcdir)
-        for path in (root / "snippets").rglob("*.py"):
+        # Re-read on an incremental build when a helper or a chapter changes.
+        for path in [*(root / "snippets").rglob("*.py"), *(root / "notebooks").glob("*.ipynb")]:
             self.env.note_dependency(str(path))
         lines = list(OVERVIEW)
         for module, names in index.api.items():
@@ -271,6 +272,8 @@ class LinkHelpers(SphinxTransform):
         docname = self.env.docname
         if docname not in index.chapters:
             return
+        for path in Path(self.env.srcdir, "snippets").rglob("*.py"):  # __all__ may change
+            self.env.note_dependency(str(path))
         for literal in list(self.document.findall(nodes.literal)):
             full = index.resolve(docname, literal.astext())
             if full is None or _skip(literal):
