@@ -262,28 +262,47 @@ def helpers_box(index: ApiIndex, docname: str) -> nodes.container:
     return box
 
 
+def _link(literal: nodes.literal, full: str) -> None:
+    """Wrap ``literal`` in a link to the API entry of ``full``."""
+    ref = addnodes.pending_xref(
+        "", refdomain="py", reftype="obj", reftarget=full, refexplicit=True, refwarn=True
+    )
+    literal["classes"] = [*literal.get("classes", []), "api-link"]
+    literal.replace_self(ref)
+    ref += literal
+
+
+def _entry_module(literal: nodes.literal) -> str | None:
+    """The module of the API entry whose description holds ``literal``, if any."""
+    parent = literal.parent
+    while parent is not None:
+        if isinstance(parent, addnodes.desc):
+            signature = next(iter(parent.findall(addnodes.desc_signature)), None)
+            return signature.get("module") if signature is not None else None
+        parent = parent.parent
+    return None
+
+
 class LinkHelpers(SphinxTransform):
-    """In a chapter: inline literals naming its helpers link to their entries; the helpers box."""
+    """Inline literals that name a public helper link to its entry: in a chapter, the helpers it
+    imports; on the API page, the names of an entry's own module. A chapter gets its box."""
 
     default_priority = 700
 
     def apply(self, **kwargs: Any) -> None:
         index = _index(self.app)
         docname = self.env.docname
+        if docname == API_DOC:
+            self.link_api_page(index)
+            return
         if docname not in index.chapters:
             return
         for path in Path(self.env.srcdir, "snippets").rglob("*.py"):  # __all__ may change
             self.env.note_dependency(str(path))
         for literal in list(self.document.findall(nodes.literal)):
             full = index.resolve(docname, literal.astext())
-            if full is None or _skip(literal):
-                continue
-            ref = addnodes.pending_xref(
-                "", refdomain="py", reftype="obj", reftarget=full, refexplicit=True, refwarn=True
-            )
-            literal["classes"] = [*literal.get("classes", []), "api-link"]
-            literal.replace_self(ref)
-            ref += literal
+            if full is not None and not _skip(literal):
+                _link(literal, full)
         if not index.used_by(docname):
             return
         box = helpers_box(index, docname)
@@ -293,6 +312,18 @@ class LinkHelpers(SphinxTransform):
         else:
             section = next(iter(self.document.findall(nodes.section)), self.document)
             section += box
+
+    def link_api_page(self, index: ApiIndex) -> None:
+        """In a docstring, ``name`` of the entry's module and ``snippets.module.name`` link."""
+        for literal in list(self.document.findall(nodes.literal)):
+            match = _LITERAL.match(literal.astext())
+            if not match or _skip(literal) or "api-link" in literal.get("classes", []):
+                continue
+            name = match["name"]
+            module = _entry_module(literal)
+            full = name if "." in name else f"{module}.{name}"
+            if index.is_public(full):  # "None.name" (outside an entry) never is
+                _link(literal, full)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
