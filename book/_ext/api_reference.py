@@ -10,7 +10,8 @@
   (``snippets.ALSO_PUBLIC``).
 - In a chapter, an inline literal that names a helper the chapter imports (```checked_gather```,
   ```checked_gather()```, ```draw.gather```, ```snippets.indexing.checked_gather```) becomes a
-  link to its entry; literals in headings, links and code cells are left alone.
+  link to its entry; literals in headings, links and code cells are left alone. On the API
+  page, a docstring's ```check_gather_args``` links to that entry of the same module.
 - After a chapter's import cell, a box "Helpers used in this chapter" links to the entry of
   every helper the chapter uses, grouped by module.
 
