@@ -74,10 +74,11 @@ lab: $(STAMP)
 
 # Each pytest run writes _build/reports/<device>.json (tests/report_plugin.py); this copies the
 # reports of runs that passed and compared every notebook into book/verified/, which the
-# "Verified on" page is built from. REPORTS=folder publishes reports copied from another machine.
+# "Verified on" page is built from (tools/publish_report.py). REPORTS=folder publishes reports
+# copied from another machine.
 REPORTS ?= _build/reports
 publish-report: $(STAMP)
-	$(PY) -m tests.report_plugin publish --from $(REPORTS)
+	$(PY) tools/publish_report.py --from $(REPORTS)
 
 # The version matrix (not part of make test: it downloads several GB): a virtual environment per
 # PyTorch release under _build/matrix/ (kept, so a re-run only re-runs the tests), strict nbval

@@ -15,22 +15,19 @@ Only a run that passed writes ``<device>.json``. A run that failed writes its re
 describes the tree), and a run whose device could not be resolved (``TORCH_DEVICE=cuda`` on a
 machine without a GPU) writes nothing: publishing never trips over the report of a failed run.
 
-``make publish-report`` (``python -m tests.report_plugin publish``) copies the reports of runs
-that passed into ``book/verified/``; the page "Verified on" is rendered from those files at
-build time (``book/_ext/verified_runs.py``).
+``make publish-report`` (``tools/publish_report.py``) copies the reports of runs that passed
+into ``book/verified/``; the page "Verified on" is rendered from those files at build time
+(``book/_ext/verified_runs.py``). The report's schema version, outcomes and required keys are
+defined once, in ``tools/report_schema.py``, which all three import.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
 import platform
-import re
-import shutil
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -39,18 +36,9 @@ from typing import Any
 import pytest
 
 from tools.content_hash import content_hash
+from tools.report_schema import DEVICE_TYPES, OUTCOMES, SCHEMA, report_dir
 
-SCHEMA = 1
 ROOT = Path(__file__).resolve().parents[1]
-REPORT_DIR_ENV = "BOOK_REPORT_DIR"
-DEFAULT_REPORT_DIR = ROOT / "_build" / "reports"
-PUBLISHED_DIR = ROOT / "book" / "verified"
-OUTCOMES = ("passed", "failed", "skipped")
-
-
-def report_dir() -> Path:
-    """Where reports are written: ``$BOOK_REPORT_DIR``, else ``_build/reports``."""
-    return Path(os.environ.get(REPORT_DIR_ENV) or DEFAULT_REPORT_DIR)
 
 
 def notebook_of(nodeid: str) -> str | None:
@@ -63,29 +51,6 @@ def notebook_of(nodeid: str) -> str | None:
     """
     path = nodeid.split("::", 1)[0]
     return path if path.endswith(".ipynb") else None
-
-
-def slug(text: str) -> str:
-    """A file-name-safe lower-case form of ``text``.
-
-    >>> slug("NVIDIA H100 80GB HBM3")
-    'nvidia-h100-80gb-hbm3'
-    """
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def run_id(report: dict[str, Any]) -> str:
-    """The name a published report is stored under: ``cpu``, or ``cuda-<gpu name>``.
-
-    >>> run_id({"device_type": "cpu", "gpu_name": None})
-    'cpu'
-    >>> run_id({"device_type": "cuda", "gpu_name": "NVIDIA H200"})
-    'cuda-nvidia-h200'
-    """
-    parts = [report["device_type"]]
-    if report.get("gpu_name"):
-        parts.append(report["gpu_name"])
-    return slug("-".join(parts))
 
 
 def describe_device() -> dict[str, Any]:
@@ -168,7 +133,7 @@ class Recorder:
         if not self.outcomes or int(exitstatus) not in (0, 1):
             return  # nothing ran, or the run was interrupted or broken
         report = self.build(int(exitstatus))
-        path, note = write_report(report, report_dir())
+        path, note = write_report(report, report_dir(ROOT))
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"book report: {path}" if path else f"book report: {note}")
@@ -213,7 +178,7 @@ def write_report(report: dict[str, Any], folder: Path) -> tuple[Path | None, str
       (and the other way round: a pass removes ``failed/<device>.json``).
     """
     device = report.get("device_type")
-    if device not in ("cpu", "cuda"):
+    if device not in DEVICE_TYPES:
         error = report.get("device_error") or f"device {device!r}"
         return None, f"no report written: the device could not be resolved ({error})"
     passed = report.get("exit_status") == 0
@@ -231,94 +196,3 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # an xdist worker: the controller sees every result
         return
     config.pluginmanager.register(Recorder(config), "book-report-recorder")
-
-
-# ---------------------------------------------------------------------------------------------
-# make publish-report
-
-
-def chapter_notebooks() -> list[str]:
-    """The book's notebooks, as test ids name them: ``notebooks/01-gather.ipynb``, ..."""
-    return sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("notebooks/*.ipynb"))
-
-
-def publishable(report: dict[str, Any], notebooks: list[str]) -> str | None:
-    """Why ``report`` may not be published, or None when it may: a published run passed and
-    compared every notebook of the book.
-
-    >>> ok = {"schema": 1, "device_type": "cpu", "exit_status": 0,
-    ...       "notebook_cells": {"passed": 3, "failed": 0}, "unit_tests": {"passed": 5, "failed": 0},
-    ...       "notebooks": {"notebooks/01-a.ipynb": {"passed": 3, "failed": 0}}}
-    >>> publishable(ok, ["notebooks/01-a.ipynb"]) is None
-    True
-    >>> publishable(ok, ["notebooks/01-a.ipynb", "notebooks/02-b.ipynb"])
-    'not every notebook was run (missing notebooks/02-b.ipynb)'
-    >>> publishable({**ok, "exit_status": 1}, [])
-    'the run failed (0 failed, exit status 1)'
-    """
-    if report.get("schema") != SCHEMA:
-        return f"schema {report.get('schema')!r}, expected {SCHEMA}"
-    if report.get("device_type") not in ("cpu", "cuda"):
-        return f"unknown device {report.get('device_type')!r}"
-    failed = report["notebook_cells"]["failed"] + report["unit_tests"]["failed"]
-    if failed or report.get("exit_status") != 0:
-        return f"the run failed ({failed} failed, exit status {report.get('exit_status')})"
-    if not report["notebook_cells"]["passed"]:
-        return "no notebook cell was compared"
-    missing = sorted(set(notebooks) - set(report.get("notebooks", {})))
-    if missing:
-        return f"not every notebook was run (missing {', '.join(missing)})"
-    return None
-
-
-def publish(source: Path, target: Path = PUBLISHED_DIR) -> int:
-    """Copy each passing report in ``source`` to ``target/<run id>.json``.
-
-    Reports of failed runs (``source/failed/``) are named, never published. Returns 0 when at
-    least one report was published, 1 when none was (a refused report is named either way).
-    """
-    failed = sorted((source / "failed").glob("*.json"))
-    for path in failed:
-        print(f"publish-report: not publishing {path}: the run failed")
-    reports = sorted(source.glob("*.json"))
-    if not reports:
-        print(f"publish-report: no passing report in {source}: run `make test` (or make cpu) first")
-        return 1
-    target.mkdir(parents=True, exist_ok=True)
-    published = 0
-    current = content_hash(ROOT)
-    for path in reports:
-        try:
-            report = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            print(f"publish-report: not publishing {path}: not valid JSON ({exc})")
-            continue
-        reason = publishable(report, chapter_notebooks())
-        if reason:
-            print(f"publish-report: not publishing {path}: {reason}")
-            continue
-        dest = target / f"{run_id(report)}.json"
-        shutil.copyfile(path, dest)
-        published += 1
-        cells = report["notebook_cells"]["passed"]
-        print(f"publish-report: {path} -> {dest} ({cells} cells passed)")
-        if report.get("content_hash") != current:
-            print(
-                f"publish-report: note: {dest.name} verified other notebooks/helpers than these "
-                "(content hash differs); the page will mark it stale"
-            )
-    return 0 if published else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.report_plugin")
-    sub = parser.add_subparsers(dest="command", required=True)
-    pub = sub.add_parser("publish", help="copy passing reports into book/verified/")
-    pub.add_argument("--from", dest="source", type=Path, default=report_dir())
-    pub.add_argument("--to", dest="target", type=Path, default=PUBLISHED_DIR)
-    args = parser.parse_args(argv)
-    return publish(args.source, args.target)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,6 @@
 """The run report (tests/report_plugin.py) counts what ran, on which device, and is published
-only when the run passed."""
+(tools/publish_report.py, ``make publish-report``) only when the run passed; both follow
+tools/report_schema.py."""
 
 from __future__ import annotations
 
@@ -77,9 +78,7 @@ def publish(source: Path, target: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
-            "-m",
-            "tests.report_plugin",
-            "publish",
+            str(ROOT / "tools" / "publish_report.py"),
             "--from",
             str(source),
             "--to",
@@ -95,8 +94,9 @@ def publish(source: Path, target: Path) -> subprocess.CompletedProcess:
 
 def passing_report() -> dict:
     """A report of a run that passed and compared every notebook (as the plugin writes it)."""
-    from tests.report_plugin import SCHEMA, chapter_notebooks
     from tools.content_hash import content_hash
+    from tools.publish_report import chapter_notebooks
+    from tools.report_schema import SCHEMA
 
     notebooks = {nb: {"passed": 2, "failed": 0, "skipped": 0} for nb in chapter_notebooks()}
     return {
@@ -134,6 +134,35 @@ def test_report_counts_the_run(xdist_run) -> None:
     assert report["notebook_cells"] == {"passed": 0, "failed": 0, "skipped": 0}
     assert report["exit_status"] == 1
     assert not (path.parent.parent / "cpu.json").exists()  # a failed run is never publishable
+
+
+def test_report_has_every_required_key(xdist_run) -> None:
+    """The keys the publisher and the "Verified on" page require (tools/report_schema.py)."""
+    from tools.report_schema import REQUIRED, SCHEMA, missing_keys
+
+    _, path = xdist_run
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert missing_keys(report) == []
+    assert report["schema"] == SCHEMA
+    assert "device_type" in REQUIRED and "notebooks" in REQUIRED
+
+
+def test_publish_refuses_a_report_without_a_required_key(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    report = passing_report()
+    del report["torch_version"]
+    (reports / "cpu.json").write_text(json.dumps(report), encoding="utf-8")
+    target = tmp_path / "published"
+    done = publish(reports, target)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "missing torch_version" in done.stdout
+    assert not list(target.glob("*.json"))
+
+
+def test_publish_report_is_what_make_publish_report_runs() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "$(PY) tools/publish_report.py --from $(REPORTS)" in makefile
 
 
 def test_report_carries_the_content_hash(xdist_run) -> None:
@@ -210,3 +239,16 @@ def test_publish_refuses_a_failed_run(xdist_run, tmp_path: Path) -> None:
     assert done.returncode == 1  # nothing was published
     assert "the run failed" in done.stdout
     assert not list(target.glob("*.json"))
+
+
+def test_the_examples_of_the_report_tools() -> None:
+    """The doctests of tools/publish_report.py and tools/report_schema.py (``make cpu`` collects
+    doctests from tests/ and snippets/ only)."""
+    import doctest
+
+    import tools.publish_report
+    import tools.report_schema
+
+    for module in (tools.publish_report, tools.report_schema):
+        result = doctest.testmod(module)
+        assert result.attempted and not result.failed, (module.__name__, result)

@@ -9,8 +9,8 @@ build leaves the notebooks and helpers, and so the report, valid.
 publishing a matrix would otherwise make that matrix stale at once. Caches
 (``__pycache__``, ``.ipynb_checkpoints``) are left out too.
 
-Standalone (standard library only): imported by ``tests/report_plugin.py``, ``tools/matrix.py``
-and the Sphinx extension ``book/_ext/verified_runs.py``.
+Standalone (standard library only): imported by ``tests/report_plugin.py``, ``tools/matrix.py``,
+``tools/publish_report.py`` and the Sphinx extension ``book/_ext/verified_runs.py``.
 """
 
 from __future__ import annotations

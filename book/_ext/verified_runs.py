@@ -1,7 +1,8 @@
 """Sphinx extension: the ``{verified-runs}`` directive renders ``book/verified/*.json``.
 
 Each JSON file is the report of a published test run (written by ``tests/report_plugin.py``,
-copied by ``make publish-report``). The directive turns them into two tables, so the page
+copied by ``make publish-report``, ``tools/publish_report.py``; the keys every report has are
+``tools/report_schema.py``'s ``REQUIRED``). The directive turns them into two tables, so the page
 "Verified on" is never typed by hand:
 
 - one row per run (``<tr id="verified-run-<file stem>" class="verified-run">``): device, GPU,
@@ -27,7 +28,6 @@ Registered in ``_config.yml`` under ``sphinx: local_extensions``.
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -36,31 +36,20 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
+from tool_import import load_tool
 
-DEFAULT_FOLDER = "book/verified"
+_ROOT = Path(__file__).resolve().parents[2]
+_SCHEMA = load_tool(_ROOT, "report_schema")
+DEFAULT_FOLDER = _SCHEMA.PUBLISHED
 MATRIX_FILE = "matrix.json"
-REQUIRED = (
-    "device_type",
-    "torch_version",
-    "python_version",
-    "date",
-    "notebook_cells",
-    "notebooks",
-    "unit_tests",
-)
 REPOSITORY_COMMIT_URL = "{url}/commit/{commit}"
 
 
 def current_hash(root: Path) -> str | None:
     """The content hash of ``root``'s notebooks and helpers (``tools/content_hash.py``)."""
-    module_path = root / "tools" / "content_hash.py"
-    if not module_path.exists():
+    if not (root / "tools" / "content_hash.py").exists():
         return None
-    spec = importlib.util.spec_from_file_location("_book_content_hash", module_path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.content_hash(root)
+    return load_tool(root, "content_hash").content_hash(root)
 
 
 def short_hash(value: str | None) -> str:
@@ -118,7 +107,7 @@ def load_runs(folder: Path) -> list[tuple[str, dict[str, Any]]]:
             report = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc})") from exc
-        missing = [key for key in REQUIRED if key not in report]
+        missing = _SCHEMA.missing_keys(report)
         if missing:
             raise ValueError(f"{path}: missing {', '.join(missing)}")
         runs.append((path.stem, report))

@@ -62,3 +62,18 @@ def test_nothing_is_cut_off(toc_page: TocPage, screen: str, visit) -> None:
     assert not uncued, f"tables that scroll with no cue: {uncued}"
     uncued_code = [c["where"] for c in found["code"] if not c["cue"]]
     assert not uncued_code, f"code cells that scroll with no cue: {uncued_code}"
+
+
+def test_tables_of_short_code_fit_a_phone(visit) -> None:
+    """Chapter 6's "what a hook returns" and hook-rules tables (code with spaces in it, no long
+    name) fit a 390 px screen instead of scrolling (they were 395 and 379 px in 358 px)."""
+    page = visit("notebooks/06-hooks.html", viewport=PHONE)
+    widths = page.evaluate(
+        """(ids) => ids.map(id => {
+            const t = document.getElementById(id).querySelector('table');
+            return [id, Math.round(t.getBoundingClientRect().width), t.parentElement.clientWidth];
+        })""",
+        ["keyword-arguments-with-kwargs-true", "hook-rules"],
+    )
+    too_wide = [w for w in widths if w[1] > w[2] + 1]
+    assert not too_wide, f"(section, table width, box width) that scroll on a phone: {too_wide}"

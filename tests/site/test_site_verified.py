@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -391,6 +392,9 @@ def test_the_footer_is_rendered_from_the_reports(site_build: str) -> None:
 def extension():
     import importlib.util
 
+    ext = str(ROOT / "book" / "_ext")
+    if ext not in sys.path:  # as Sphinx's local_extensions: its tool_import module
+        sys.path.insert(0, ext)
     spec = importlib.util.spec_from_file_location(
         "verified_runs_under_test", ROOT / "book" / "_ext" / "verified_runs.py"
     )
