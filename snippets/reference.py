@@ -129,6 +129,14 @@ def advanced_index(x: torch.Tensor, indices: object) -> torch.Tensor:
     along each dim, the slice's value, the int, or ``tensor[b]`` (negative values counted from
     the end). ``B``'s dims stand where the index tensors stand when they are next to each other
     (ints do not count: they are gone first), and first otherwise.
+
+    >>> x = torch.arange(24).reshape(2, 3, 4)
+    >>> i = (torch.tensor([1, 0]), slice(None), torch.tensor([3, 0]))
+    >>> advanced_index(x, i)  # the index tensors stand apart: their dim comes first
+    tensor([[15, 19, 23],
+            [ 0,  4,  8]])
+    >>> torch.equal(advanced_index(x, i), x[i])
+    True
     """
     shape = tuple(x.shape)
     items = _expand_items(shape, indices)
@@ -177,7 +185,15 @@ def advanced_index(x: torch.Tensor, indices: object) -> torch.Tensor:
 
 
 def batch_pick(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """``out[b, :] = x[b, idx[b], :]`` for x ``(B, N, D)`` and idx ``(B,)``: one item per row."""
+    """``out[b, :] = x[b, idx[b], :]`` for x ``(B, N, D)`` and idx ``(B,)``: one item per row.
+
+    >>> x, idx = torch.arange(12).reshape(2, 3, 2), torch.tensor([2, 0])
+    >>> batch_pick(x, idx)
+    tensor([[4, 5],
+            [6, 7]])
+    >>> torch.equal(batch_pick(x, idx), x[torch.arange(2), idx])
+    True
+    """
     out = torch.empty(x.shape[0], x.shape[2], dtype=x.dtype, device=x.device)
     for b in range(x.shape[0]):
         for d in range(x.shape[2]):
@@ -186,7 +202,15 @@ def batch_pick(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 
 
 def sliding_windows(x: torch.Tensor, k: int) -> torch.Tensor:
-    """``out[i, j] = x[i + j]`` for x ``(N,)``: the ``N - k + 1`` windows of length ``k``."""
+    """``out[i, j] = x[i + j]`` for x ``(N,)``: the ``N - k + 1`` windows of length ``k``.
+
+    >>> sliding_windows(torch.arange(5), 3)
+    tensor([[0, 1, 2],
+            [1, 2, 3],
+            [2, 3, 4]])
+    >>> torch.equal(sliding_windows(torch.arange(5), 3), torch.arange(5).unfold(0, 3, 1))
+    True
+    """
     n = max(x.shape[0] - k + 1, 0)
     out = torch.empty(n, k, dtype=x.dtype, device=x.device)
     for i in range(n):
@@ -196,7 +220,14 @@ def sliding_windows(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def count_occurrences(idx: torch.Tensor, n: int) -> torch.Tensor:
-    """``out[v]`` = how many times ``v`` appears in ``idx``, for ``v`` in ``0 .. n - 1``."""
+    """``out[v]`` = how many times ``v`` appears in ``idx``, for ``v`` in ``0 .. n - 1``.
+
+    >>> idx = torch.tensor([1, 1, 3])
+    >>> count_occurrences(idx, 5)
+    tensor([0, 2, 0, 1, 0])
+    >>> torch.equal(count_occurrences(idx, 5), torch.bincount(idx, minlength=5))
+    True
+    """
     out = torch.zeros(n, dtype=torch.int64, device=idx.device)
     for i in range(idx.shape[0]):
         out[int(idx[i])] += 1
@@ -213,6 +244,13 @@ def gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
     For dim=1 on 2-D tensors that is ``out[i][j] = input[i][index[i][j]]``. A 0-d tensor,
     input or index, counts as 1-d with one element (as in PyTorch); the output has the shape
     of ``index``. An index outside ``0 .. input.size(dim) - 1`` is an IndexError.
+
+    >>> x, i = torch.tensor([[1, 2], [3, 4]]), torch.tensor([[1], [0]])
+    >>> gather(x, 1, i)
+    tensor([[2],
+            [3]])
+    >>> torch.equal(gather(x, 1, i), torch.gather(x, 1, i))
+    True
     """
     dim = dim % max(input.dim(), 1)
     flat_input = input.reshape(1) if input.dim() == 0 else input
@@ -230,7 +268,14 @@ def gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
 
 
 def pick_per_column(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    """``out[j] = x[rows[j], j]``: one chosen row in every column."""
+    """``out[j] = x[rows[j], j]``: one chosen row in every column.
+
+    >>> x, rows = torch.tensor([[1, 2, 3], [4, 5, 6]]), torch.tensor([1, 0, 1])
+    >>> pick_per_column(x, rows)
+    tensor([4, 2, 6])
+    >>> torch.equal(pick_per_column(x, rows), x.gather(0, rows.unsqueeze(0)).squeeze(0))
+    True
+    """
     out = torch.empty(x.shape[1], dtype=x.dtype, device=x.device)
     for j in range(x.shape[1]):
         out[j] = x[int(rows[j]), j]
@@ -260,7 +305,12 @@ def _token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
 def sequence_logprob(
     logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor
 ) -> torch.Tensor:
-    """``out[b] = sum over t >= 1 with mask[b, t] of log p(tokens[b, t] | tokens[b, :t])``."""
+    """``out[b] = sum over t >= 1 with mask[b, t] of log p(tokens[b, t] | tokens[b, :t])``.
+
+    >>> logits = torch.zeros(1, 3, 4)  # uniform over 4 tokens: each counted one is log(1/4)
+    >>> sequence_logprob(logits, torch.tensor([[0, 1, 2]]), torch.tensor([[True, True, False]]))
+    tensor([-1.3863])
+    """
     per_token = _token_logprobs(logits, tokens)
     out = torch.zeros(logits.shape[0], dtype=torch.float64)
     for b in range(logits.shape[0]):
@@ -279,7 +329,15 @@ def _taken_action_values(q_values: torch.Tensor, actions: torch.Tensor) -> torch
 
 
 def select_patches(patches: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """``out[b, k, :] = patches[b, idx[b, k], :]``: whole feature vectors, chosen per sample."""
+    """``out[b, k, :] = patches[b, idx[b, k], :]``: whole feature vectors, chosen per sample.
+
+    >>> patches, idx = torch.arange(12).reshape(1, 3, 4), torch.tensor([[2, 0]])
+    >>> select_patches(patches, idx)
+    tensor([[[ 8,  9, 10, 11],
+             [ 0,  1,  2,  3]]])
+    >>> torch.equal(select_patches(patches, idx), patches[torch.arange(1)[:, None], idx])
+    True
+    """
     batch, k = idx.shape
     out = torch.empty(batch, k, patches.shape[2], dtype=patches.dtype, device=patches.device)
     for b in range(batch):
@@ -362,6 +420,15 @@ def take_along_dim(
     That is the rule of ``snippets.indexing.checked_take_along_dim`` and of ``gather``.
     PyTorch itself, with a ``dim``, reads -1 as the last element and wraps ``size`` to 0 on
     2.13.0 and 2.14.1, and raises on both on 2.9.1; with ``dim=None`` it raises on both.
+
+    >>> x, i = torch.tensor([[10, 20, 30], [40, 50, 60]]), torch.tensor([[2, 0]])
+    >>> take_along_dim(x, i, dim=1)  # i has one row: it is stretched over both rows of x
+    tensor([[30, 10],
+            [60, 40]])
+    >>> torch.equal(take_along_dim(x, i, dim=1), torch.take_along_dim(x, i, dim=1))
+    True
+    >>> take_along_dim(x, torch.tensor([5, 0]))  # dim=None: indices into x.flatten()
+    tensor([60, 10])
     """
     if dim is None:
         flat_input = [input[p] for p in _positions(input.shape)]
@@ -416,7 +483,14 @@ def _sort_rows_by_key(
 
 
 def sort_by_key(values: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
-    """``out[b] = values[b]`` reordered so that ``key[b]`` ascends (ties: lower index first)."""
+    """``out[b] = values[b]`` reordered so that ``key[b]`` ascends (ties: lower index first).
+
+    >>> values, key = torch.tensor([[10, 20, 30]]), torch.tensor([[3.0, 1.0, 2.0]])
+    >>> sort_by_key(values, key)
+    tensor([[20, 30, 10]])
+    >>> torch.equal(sort_by_key(values, key), values.gather(1, key.argsort(dim=1, stable=True)))
+    True
+    """
     out = torch.empty(values.shape, dtype=values.dtype, device=values.device)
     for b in range(values.shape[0]):
         ranked = sorted(range(values.shape[1]), key=lambda n, b=b: (float(key[b, n]), n))
@@ -426,7 +500,13 @@ def sort_by_key(values: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
 
 
 def undo_shuffle(shuffled: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-    """The ``x`` with ``shuffled[b, t, :] = x[b, perm[b, t], :]``: ``out[b, perm[b, t]] = ...``."""
+    """The ``x`` with ``shuffled[b, t, :] = x[b, perm[b, t], :]``: ``out[b, perm[b, t]] = ...``.
+
+    >>> x, perm = torch.arange(6).reshape(1, 3, 2), torch.tensor([[2, 0, 1]])
+    >>> shuffled = x[:, perm[0]]  # shuffled[0, t] = x[0, perm[0, t]]
+    >>> torch.equal(undo_shuffle(shuffled, perm), x)
+    True
+    """
     out = torch.empty(shuffled.shape, dtype=shuffled.dtype, device=shuffled.device)
     for b in range(shuffled.shape[0]):
         for t in range(shuffled.shape[1]):
@@ -436,7 +516,14 @@ def undo_shuffle(shuffled: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
 
 
 def top_k_labels(scores: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
-    """``out[b, j] = labels[n]`` for the n with the j-th largest ``scores[b, n]``."""
+    """``out[b, j] = labels[n]`` for the n with the j-th largest ``scores[b, n]``.
+
+    >>> scores, labels = torch.tensor([[0.1, 0.9, 0.5]]), torch.tensor([7, 8, 9])
+    >>> top_k_labels(scores, labels, 2)
+    tensor([[8, 9]])
+    >>> torch.equal(top_k_labels(scores, labels, 2), labels[scores.topk(2, dim=1).indices])
+    True
+    """
     out = torch.empty(scores.shape[0], k, dtype=labels.dtype, device=labels.device)
     for b in range(scores.shape[0]):
         ranked = sorted(range(scores.shape[1]), key=lambda n, b=b: (-float(scores[b, n]), n))
@@ -471,6 +558,15 @@ def argmax_coordinates(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     ``dim=None``: the coordinates ``p`` of the largest ``x[p]``, shape ``(x.dim(),)``.
     A ``dim``: for every position ``q`` of ``x`` with ``dim`` left out, the coordinates of the
     largest ``x[q with k inserted at dim]`` over ``k``, shape ``(*q-shape, x.dim())``.
+
+    >>> x = torch.tensor([[1, 9, 9], [3, 0, 2]])
+    >>> argmax_coordinates(x)  # the first of the two 9s
+    tensor([0, 1])
+    >>> torch.stack(torch.unravel_index(x.argmax(), x.shape))
+    tensor([0, 1])
+    >>> argmax_coordinates(x, dim=1)  # per row: (row, column) of its maximum
+    tensor([[0, 1],
+            [1, 0]])
     """
     values = x.detach().cpu().tolist()
     if dim is None:
@@ -529,7 +625,16 @@ def _max_along(x: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def peak_coordinates(heatmaps: torch.Tensor) -> torch.Tensor:
-    """``out[b] = (i, j)`` of the largest ``heatmaps[b, i, j]``: the peak of each (H, W) map."""
+    """``out[b] = (i, j)`` of the largest ``heatmaps[b, i, j]``: the peak of each (H, W) map.
+
+    >>> heatmaps = torch.tensor([[[0, 1, 0], [0, 0, 7]], [[5, 0, 0], [0, 0, 0]]])
+    >>> peak_coordinates(heatmaps)
+    tensor([[1, 2],
+            [0, 0]])
+    >>> torch.stack(torch.unravel_index(heatmaps.flatten(1).argmax(dim=1), (2, 3)), dim=1)
+    tensor([[1, 2],
+            [0, 0]])
+    """
     out = torch.empty(heatmaps.shape[0], 2, dtype=torch.int64)
     for b in range(heatmaps.shape[0]):
         out[b] = argmax_coordinates(heatmaps[b])
@@ -537,7 +642,14 @@ def peak_coordinates(heatmaps: torch.Tensor) -> torch.Tensor:
 
 
 def values_at_best(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """``out[b, :] = values[b, n, :]`` where ``scores[b, n]`` is the largest score of row b."""
+    """``out[b, :] = values[b, n, :]`` where ``scores[b, n]`` is the largest score of row b.
+
+    >>> scores, values = torch.tensor([[0.1, 0.8, 0.3]]), torch.arange(6).reshape(1, 3, 2)
+    >>> values_at_best(scores, values)
+    tensor([[2, 3]])
+    >>> torch.equal(values_at_best(scores, values), values[torch.arange(1), scores.argmax(dim=1)])
+    True
+    """
     out = torch.empty(values.shape[0], values.shape[2], dtype=values.dtype, device=values.device)
     for b in range(values.shape[0]):
         n = int(argmax_coordinates(scores[b])[0])
@@ -547,7 +659,15 @@ def values_at_best(scores: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
 
 
 def channel_argmax_coordinates(x: torch.Tensor) -> torch.Tensor:
-    """``out[n, h, w] = (n, c, h, w)`` with ``x[n, c, h, w]`` the largest over c: (N, H, W, 4)."""
+    """``out[n, h, w] = (n, c, h, w)`` with ``x[n, c, h, w]`` the largest over c: (N, H, W, 4).
+
+    >>> x = torch.tensor([[[[1.0, 5.0]], [[4.0, 2.0]]]])  # (N, C, H, W) = (1, 2, 1, 2)
+    >>> channel_argmax_coordinates(x)
+    tensor([[[[0, 1, 0, 0],
+              [0, 0, 0, 1]]]])
+    >>> x.argmax(dim=1)  # PyTorch gives the c of each row above
+    tensor([[[1, 0]]])
+    """
     return argmax_coordinates(x, 1)
 
 
@@ -586,7 +706,15 @@ def _broadcast_source(position: tuple[int, ...], shape: tuple[int, ...]) -> tupl
 
 
 def broadcast_binary(op, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``out[p] = op(a[source of p in a], b[source of p in b])`` for every result position p."""
+    """``out[p] = op(a[source of p in a], b[source of p in b])`` for every result position p.
+
+    >>> a, b = torch.tensor([[0], [10]]), torch.tensor([1, 2, 3])
+    >>> broadcast_binary(lambda u, v: u + v, a, b)
+    tensor([[ 1,  2,  3],
+            [11, 12, 13]])
+    >>> torch.equal(broadcast_binary(lambda u, v: u + v, a, b), a + b)
+    True
+    """
     shape = _broadcast_shape(tuple(a.shape), tuple(b.shape))
     values = {}
     for p in _positions(torch.Size(shape)):
@@ -622,7 +750,15 @@ def _band_mask(n: int, below: int, above: int) -> torch.Tensor:
 
 
 def pairwise_sq_dists(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``out[i, j] = sum over d of (x[i, d] - y[j, d]) ** 2``, for x (N, D) and y (M, D)."""
+    """``out[i, j] = sum over d of (x[i, d] - y[j, d]) ** 2``, for x (N, D) and y (M, D).
+
+    >>> x, y = torch.tensor([[0.0, 0.0], [1.0, 1.0]]), torch.tensor([[3.0, 4.0]])
+    >>> pairwise_sq_dists(x, y)
+    tensor([[25.],
+            [13.]])
+    >>> torch.allclose(pairwise_sq_dists(x, y), torch.cdist(x, y) ** 2)
+    True
+    """
     out = torch.zeros(x.shape[0], y.shape[0], dtype=torch.float64)
     for i in range(x.shape[0]):
         for j in range(y.shape[0]):
@@ -631,7 +767,17 @@ def pairwise_sq_dists(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def normalize_channels(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """``out[n, c, h, w] = (x[n, c, h, w] - mean[c]) / std[c]``, for x (N, C, H, W)."""
+    """``out[n, c, h, w] = (x[n, c, h, w] - mean[c]) / std[c]``, for x (N, C, H, W).
+
+    >>> x = torch.arange(4.0).reshape(1, 2, 1, 2)
+    >>> mean, std = torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])
+    >>> normalize_channels(x, mean, std)
+    tensor([[[[-1.0000,  0.0000]],
+    <BLANKLINE>
+             [[ 0.0000,  0.5000]]]])
+    >>> torch.equal(normalize_channels(x, mean, std), (x - mean[:, None, None]) / std[:, None, None])
+    True
+    """
     out = torch.empty(x.shape, dtype=torch.float64)
     for n, c, h, w in _positions(x.shape):
         out[n, c, h, w] = (float(x[n, c, h, w]) - float(mean[c])) / float(std[c])
@@ -639,7 +785,16 @@ def normalize_channels(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -
 
 
 def length_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
-    """``out[b, t] = t < lengths[b]``: True on the real tokens of each padded sequence."""
+    """``out[b, t] = t < lengths[b]``: True on the real tokens of each padded sequence.
+
+    >>> lengths = torch.tensor([2, 0, 3])
+    >>> length_mask(lengths, 3)
+    tensor([[ True,  True, False],
+            [False, False, False],
+            [ True,  True,  True]])
+    >>> torch.equal(length_mask(lengths, 3), torch.arange(3) < lengths[:, None])
+    True
+    """
     out = torch.zeros(lengths.shape[0], max_len, dtype=torch.bool)
     for b in range(lengths.shape[0]):
         for t in range(max_len):
@@ -653,7 +808,14 @@ def length_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
 
 
 def ema_step_(ema: torch.Tensor, param: torch.Tensor, decay: float) -> torch.Tensor:
-    """``out[p] = decay * ema[p] + (1 - decay) * param[p]`` for every position ``p``."""
+    """``out[p] = decay * ema[p] + (1 - decay) * param[p]`` for every position ``p``.
+
+    >>> ema, param = torch.tensor([1.0, 2.0]), torch.tensor([3.0, 6.0])
+    >>> ema_step_(ema, param, 0.75)
+    tensor([1.5000, 3.0000])
+    >>> torch.equal(ema_step_(ema, param, 0.75), torch.lerp(ema, param, 0.25))
+    True
+    """
     ema, param = ema.detach(), param.detach()  # read the numbers only
     out = torch.empty(ema.shape, dtype=ema.dtype)
     for p in _positions(ema.shape):
@@ -664,7 +826,11 @@ def ema_step_(ema: torch.Tensor, param: torch.Tensor, decay: float) -> torch.Ten
 def ema_update(
     ema_params: dict[str, torch.Tensor], params: dict[str, torch.Tensor], decay: float
 ) -> dict[str, torch.Tensor]:
-    """The EMA step for every named parameter: ``{name: ema_step(ema[name], params[name])}``."""
+    """The EMA step for every named parameter: ``{name: ema_step(ema[name], params[name])}``.
+
+    >>> ema_update({"w": torch.tensor([0.0, 4.0])}, {"w": torch.tensor([2.0, 0.0])}, 0.5)
+    {'w': tensor([1., 2.])}
+    """
     return {name: ema_step_(e, params[name], decay) for name, e in ema_params.items()}
 
 
@@ -683,7 +849,13 @@ def _linear_scores(model: torch.nn.Module, x: torch.Tensor) -> list[list[float]]
 
 def predict_proba(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``out[b][k] = exp(s[b][k]) / sum over j of exp(s[b][j])``, with the scores ``s`` of the
-    model's Linear layer: dropout plays no part (the model as in eval mode)."""
+    model's Linear layer: dropout plays no part (the model as in eval mode).
+
+    >>> model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(0.5))
+    >>> x = torch.tensor([[1.0, -1.0], [0.5, 2.0]])
+    >>> torch.allclose(predict_proba(model, x), torch.softmax(model.eval()(x), dim=1))
+    True
+    """
     classes = next(m for m in model.modules() if isinstance(m, torch.nn.Linear)).out_features
     out = torch.zeros(x.shape[0], classes, dtype=torch.float64)
     for b, scores in enumerate(_linear_scores(model, x)):
@@ -697,7 +869,14 @@ def loss_for(
 ) -> torch.Tensor:
     """``mean over b, k of (s[b][k] - target[b][k]) ** 2`` with the model's Linear scores.
 
-    ``train`` decides only whether the result should carry grad history, not its value."""
+    ``train`` decides only whether the result should carry grad history, not its value.
+
+    >>> model = torch.nn.Linear(2, 1)
+    >>> x, target = torch.tensor([[1.0, -1.0], [0.5, 2.0]]), torch.tensor([[0.0], [1.0]])
+    >>> loss = torch.nn.functional.mse_loss(model(x), target)
+    >>> torch.allclose(loss_for(model, x, target, train=True), loss)
+    True
+    """
     scores, target = _linear_scores(model, x), target.detach()
     total = sum(
         (scores[b][k] - float(target[b, k])) ** 2
@@ -724,7 +903,13 @@ def _children(model: torch.nn.Module, name: str) -> list[tuple[str, torch.nn.Mod
 
 
 def layer_output(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
-    """The output of the child called ``name``, when the children run one after another on ``x``."""
+    """The output of the child called ``name``, when the children run one after another on ``x``.
+
+    >>> model = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Hardtanh())  # children "0", "1"
+    >>> x = torch.tensor([-2.0, 0.5, 3.0])
+    >>> layer_output(model, "0", x), model(x)  # the ReLU's output, then the model's
+    (tensor([0.0000, 0.5000, 3.0000]), tensor([0.0000, 0.5000, 1.0000]))
+    """
     h = x
     for child_name, child in _children(model, name):
         h = child.forward(h)
@@ -736,7 +921,12 @@ def layer_output(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Te
 def patch_layer(
     model: torch.nn.Module, name: str, x: torch.Tensor, value: torch.Tensor
 ) -> torch.Tensor:
-    """The model's output on ``x`` when the child ``name`` outputs ``value`` instead of its own."""
+    """The model's output on ``x`` when the child ``name`` outputs ``value`` instead of its own.
+
+    >>> model = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Hardtanh())  # children "0", "1"
+    >>> patch_layer(model, "0", torch.ones(3), torch.tensor([5.0, -5.0, 0.5]))  # Hardtanh clips
+    tensor([ 1.0000, -1.0000,  0.5000])
+    """
     h = x
     for child_name, child in _children(model, name):
         h = child.forward(h)
@@ -746,7 +936,12 @@ def patch_layer(
 
 
 def layer_output_grad(model: torch.nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
-    """d model(x).sum() / d (output of the child ``name``), same shape as that output."""
+    """d model(x).sum() / d (output of the child ``name``), same shape as that output.
+
+    >>> model = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Hardtanh())  # children "0", "1"
+    >>> layer_output_grad(model, "0", torch.tensor([-2.0, 0.5, 3.0]))  # Hardtanh is flat at 3
+    tensor([1., 1., 0.])
+    """
     h = x
     leaf = None
     for child_name, child in _children(model, name):
@@ -791,7 +986,20 @@ def scatter(input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tenso
     """``out[p with p[dim] replaced by index[p]] = src[p]`` for every position ``p`` of index;
     every other cell keeps input's value. For dim=1 on 2-D tensors:
     ``out[i][index[i][j]] = src[i][j]``. Two positions that write one cell are a ValueError:
-    which of them PyTorch keeps is unspecified."""
+    which of them PyTorch keeps is unspecified.
+
+    >>> x = torch.zeros(2, 3, dtype=torch.int64)
+    >>> index, src = torch.tensor([[2, 0], [1, 2]]), torch.tensor([[1, 2], [3, 4]])
+    >>> scatter(x, 1, index, src)
+    tensor([[2, 0, 1],
+            [0, 3, 4]])
+    >>> torch.equal(scatter(x, 1, index, src), torch.scatter(x, 1, index, src))
+    True
+    >>> scatter(torch.zeros(3), 0, torch.tensor([1, 1]), torch.tensor([5.0, 6.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: cell (1,) is written 2 times: unspecified
+    """
     dim, flat_input, groups = _scatter_groups(input, dim, index, src)
     out = flat_input.clone()
     for target, written in groups.items():
@@ -891,7 +1099,14 @@ def _put_along_dim(
 
 
 def class_counts(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """``out[c]`` = how many entries of ``labels`` equal ``c``, for c in 0 .. num_classes - 1."""
+    """``out[c]`` = how many entries of ``labels`` equal ``c``, for c in 0 .. num_classes - 1.
+
+    >>> labels = torch.tensor([2, 0, 2, 2])
+    >>> class_counts(labels, 4)
+    tensor([1, 0, 3, 0])
+    >>> torch.equal(class_counts(labels, 4), torch.bincount(labels, minlength=4))
+    True
+    """
     out = torch.zeros(num_classes, dtype=torch.int64)
     for n in range(labels.shape[0]):
         out[int(labels[n])] += 1
@@ -899,7 +1114,14 @@ def class_counts(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 
 def segment_max(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int) -> torch.Tensor:
-    """``out[s]`` = the largest ``values[n]`` with ``segment_ids[n] == s``; ``-inf`` for none."""
+    """``out[s]`` = the largest ``values[n]`` with ``segment_ids[n] == s``; ``-inf`` for none.
+
+    >>> values, ids = torch.tensor([1.0, 5.0, 2.0]), torch.tensor([0, 0, 2])
+    >>> segment_max(values, ids, 3)  # segment 1 is empty
+    tensor([5., -inf, 2.])
+    >>> torch.full((3,), -torch.inf).scatter_reduce(0, ids, values, "amax")
+    tensor([5., -inf, 2.])
+    """
     out = torch.full((num_segments,), -math.inf, dtype=values.dtype)
     for n in range(values.shape[0]):
         s = int(segment_ids[n])
@@ -908,7 +1130,16 @@ def segment_max(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: i
 
 
 def keep_top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """Each row keeps its ``k`` largest values in place; every other entry becomes 0."""
+    """Each row keeps its ``k`` largest values in place; every other entry becomes 0.
+
+    >>> scores = torch.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    >>> keep_top_k(scores, 2)
+    tensor([[3., 0., 2.],
+            [0., 5., 4.]])
+    >>> top = scores.topk(2, dim=1)
+    >>> torch.equal(keep_top_k(scores, 2), torch.zeros_like(scores).scatter(1, top.indices, top.values))
+    True
+    """
     out = torch.zeros_like(scores, device="cpu")
     for b in range(scores.shape[0]):
         row = [float(v) for v in scores[b]]
@@ -923,7 +1154,16 @@ def keep_top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
 
 def cat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
     """``torch.cat``: position ``p`` of tensor ``k`` lands at ``p`` shifted along ``dim`` by the
-    sizes of tensors ``0 .. k - 1`` along ``dim``."""
+    sizes of tensors ``0 .. k - 1`` along ``dim``.
+
+    >>> a, b = torch.tensor([[1, 2]]), torch.tensor([[3, 4], [5, 6]])
+    >>> cat([a, b], 0)
+    tensor([[1, 2],
+            [3, 4],
+            [5, 6]])
+    >>> torch.equal(cat([a, b], 0), torch.cat([a, b], 0))
+    True
+    """
     dim = dim % tensors[0].dim()
     shape = list(tensors[0].shape)
     shape[dim] = sum(t.shape[dim] for t in tensors)
@@ -939,7 +1179,15 @@ def cat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
 
 
 def pick_channel(data: torch.Tensor, index_map: torch.Tensor) -> torch.Tensor:
-    """``out[h][w] = data[h][w][index_map[h][w]]``."""
+    """``out[h][w] = data[h][w][index_map[h][w]]``.
+
+    >>> data, index_map = torch.arange(8).reshape(2, 2, 2), torch.tensor([[1, 0], [0, 1]])
+    >>> pick_channel(data, index_map)
+    tensor([[1, 2],
+            [4, 7]])
+    >>> torch.equal(pick_channel(data, index_map), data.gather(2, index_map.unsqueeze(2)).squeeze(2))
+    True
+    """
     out = torch.empty(tuple(index_map.shape), dtype=data.dtype)
     for h, w in _positions(index_map.shape):
         out[h, w] = data[h, w, int(index_map[h, w])].item()
@@ -948,7 +1196,14 @@ def pick_channel(data: torch.Tensor, index_map: torch.Tensor) -> torch.Tensor:
 
 def answer_rank(scores: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
     """For each row of ``scores`` (candidates along the last dim): how many candidates score
-    strictly higher than the one at ``answer``."""
+    strictly higher than the one at ``answer``.
+
+    >>> scores, answer = torch.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.9]]), torch.tensor([2, 2])
+    >>> answer_rank(scores, answer)  # row 0: only 0.7 beats 0.2; row 1: nothing beats 0.9
+    tensor([1, 0])
+    >>> torch.equal(answer_rank(scores, answer), (scores > scores.gather(1, answer[:, None])).sum(dim=1))
+    True
+    """
     out = torch.zeros(tuple(answer.shape), dtype=torch.int64)
     for p in _positions(answer.shape):
         row = scores[p]
