@@ -149,6 +149,20 @@ class StopForward(Exception):
     """Raised by a hook to end the forward pass early; the ``Trace`` that raised it catches it.
 
     ``owner`` is the ``Trace`` or ``TraceDict`` whose ``with`` block swallows it.
+
+    >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    >>> with Trace(model, "1", stop=True) as tr:
+    ...     model(torch.ones(5, 3))  # raises StopForward after layer "1"; the block catches it
+    ...     print("not printed")
+    >>> tr.output.shape
+    torch.Size([5, 4])
+    >>> tr = Trace(model, "1", stop=True)  # no with block: nothing catches it
+    >>> try:
+    ...     model(torch.ones(5, 3))
+    ... except StopForward as stop:
+    ...     print(stop, stop.owner is tr)
+    forward pass stopped after layer '1' True
+    >>> tr.close()
     """
 
     def __init__(self, owner: object, layer: str) -> None:
@@ -606,7 +620,14 @@ def forward_calls(
 
 
 class HookEvent(NamedTuple):
-    """One hook call recorded by ``record_hook_order``."""
+    """One hook call recorded by ``record_hook_order``.
+
+    >>> events = record_hook_order(nn.Sequential(nn.Linear(2, 2)), torch.ones(1, 2))
+    >>> events[0]
+    HookEvent(step=0, phase='forward', kind='forward_pre', layer='0')
+    >>> events[-1].step, events[-1].phase, events[-1].kind
+    (4, 'backward', 'backward')
+    """
 
     step: int  # 0, 1, 2, ... in the order the hooks fired
     phase: str  # "forward" or "backward"

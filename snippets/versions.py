@@ -112,5 +112,11 @@ def _about_pytorch(
 
 
 def which_pytorch(chapter: str) -> None:
-    """Print the PyTorch this notebook runs on and what the version matrix found there."""
+    """Print the PyTorch this notebook runs on and what the version matrix found there.
+
+    The line depends on the installed release (the module's examples show each wording):
+
+    >>> which_pytorch("01-gather")  # doctest: +ELLIPSIS
+    This notebook runs on PyTorch ...: ...
+    """
     print(_about_pytorch(chapter))
