@@ -89,10 +89,12 @@ MATRIX_ARGS ?=
 matrix:
 	$(PYTHON) tools/matrix.py $(MATRIX_ARGS)
 
-# The benchmark chapter 9 plots (snippets/bench.py): every way of each job, interleaved in one
-# process. A full CPU run writes book/bench/cpu.json and rewrites the numbers of chapter 9's
-# prose; then store the chapter's outputs: make outputs NOTEBOOKS=notebooks/09-performance.ipynb
-# QUICK=1: fewer sizes and rounds, into _build/bench/. BENCH_ARGS="--device cuda" on a GPU.
+# The benchmark the performance chapter plots (snippets/bench.py): every way of each job,
+# interleaved in one process. A full CPU run (about 2 minutes) writes book/bench/cpu.json and
+# rewrites the numbers in the chapter's prose; then store its outputs:
+# make outputs NOTEBOOKS=notebooks/09-performance.ipynb
+# QUICK=1: fewer sizes and rounds (seconds), into _build/bench/. BENCH_ARGS="--device cuda" on a
+# GPU writes book/bench/cuda.json next to the CPU results.
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) -m snippets.bench $(if $(QUICK),--quick,--update-prose) $(BENCH_ARGS)

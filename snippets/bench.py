@@ -3,7 +3,7 @@
 ``python -m snippets.bench`` (``make bench``) times every way of each job below, interleaved
 (each round runs every way once, in a rotated order, so a noisy neighbour slows them all
 alike), after a warm-up, and keeps the minimum and the median of the rounds. It writes the
-results as JSON, ``book/bench/<device>.json``, which chapter 9 plots; ``--quick`` is a short
+results as JSON, ``book/bench/<device>.json``, which the performance chapter plots; ``--quick`` is a short
 run (fewer sizes and rounds) written under ``_build/bench/`` unless ``--out`` says otherwise.
 
 What a result holds, per job, size and way:
@@ -644,7 +644,7 @@ def _mib(job: str, way: str, size: int, key: str = "peak_bytes") -> Callable[[di
 
 
 BIG = 10**6
-# The numbers chapter 9's prose states: each template, with {} where the value goes, must
+# The numbers the performance chapter's prose states: each template, with {} where the value goes, must
 # appear in the chapter's markdown with the value of the committed results (tests/test_bench.py;
 # `python -m snippets.bench --update-prose` rewrites them).
 CLAIMS: dict[str, tuple[str, Callable[[dict], str]]] = {
@@ -820,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         nargs="?",
         const=ROOT / "notebooks" / "09-performance.ipynb",
-        help="rewrite the numbers in chapter 9's prose from the results (after a full CPU run)",
+        help="rewrite the numbers in the performance chapter's prose (after a full CPU run)",
     )
     args = parser.parse_args(argv)
     device = torch.device(args.device).type
@@ -843,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {n:>9}: " + ", ".join(f"{k} {fmt_ratio(v)}" for k, v in ratios.items()))
     partial = args.quick or args.jobs or args.sizes or device != "cpu"
     if args.update_prose is not None and partial:
-        print("prose not rewritten: chapter 9 states the numbers of a full CPU run")
+        print("prose not rewritten: the performance chapter states the numbers of a full CPU run")
     elif args.update_prose is not None:
         changed = update_prose(results, args.update_prose)
         print(f"{changed} markdown cells of {args.update_prose.name} rewritten")

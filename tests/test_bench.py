@@ -1,5 +1,5 @@
 """The benchmark (snippets/bench.py): a tiny run's schema and invariants, its argument checks,
-and the committed results that chapter 9 plots: current (made from the code as it is now) and
+and the committed results that the performance chapter plots: current (made from the code as it is now) and
 stated correctly by the chapter's prose."""
 
 import json
@@ -153,7 +153,7 @@ def test_the_checked_helpers_cost_about_one_and_a_half_times_the_op(committed):
 def test_the_chapter_states_the_committed_numbers(committed):
     problems = bench.stale_prose(committed, markdown(CHAPTER))
     assert not problems, (
-        "chapter 9's prose disagrees with book/bench/cpu.json (`python -m snippets.bench "
+        "the performance chapter's prose disagrees with book/bench/cpu.json (`python -m snippets.bench "
         "--update-prose` rewrites it from the results):\n" + "\n".join(problems)
     )
 
