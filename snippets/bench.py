@@ -23,8 +23,8 @@ What a result holds, per job, size and way:
   allocated before it.
 
 The results record the machine, the PyTorch release, the thread count, the date, the git commit
-and a hash of the files whose code is measured (``CODE_FILES``), so a test can tell when they
-are stale.
+(and ``code_changed``: whether the measured files differed from it) and a hash of the files
+whose code is measured (``CODE_FILES``), so a test can tell when they are stale.
 
 >>> [job.name for job in JOBS]
 ['select', 'argmax', 'expand', 'broadcast_index', 'broadcast_input_backward', 'grad_mode']
@@ -416,17 +416,23 @@ def code_hash(root: Path = ROOT) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _git_commit(root: Path) -> str | None:
+def _git(root: Path, *args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
         )
     except (OSError, subprocess.CalledProcessError):
         return None
     return out.stdout.strip()
+
+
+def _git_commit(root: Path) -> dict[str, Any]:
+    """The commit checked out, and whether the measured files differ from it (None: no git)."""
+    changed = _git(root, "status", "--porcelain", "--", *CODE_FILES)
+    return {
+        "commit": _git(root, "rev-parse", "HEAD"),
+        "code_changed": None if changed is None else bool(changed),
+    }
 
 
 def _cpu_model() -> str:
@@ -562,7 +568,7 @@ def run(
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": _git_commit(ROOT),
+        **_git_commit(ROOT),  # commit, and code_changed: the measured files differ from it
         "code_hash": code_hash(),
         "code_files": list(CODE_FILES),
         "quick": quick,

@@ -37,6 +37,7 @@ def test_a_tiny_run_records_the_machine_and_the_code(tiny):
     assert tiny["code_hash"] == bench.code_hash()
     assert tiny["machine"]["cores"] >= 1 and tiny["machine"]["cpu"]
     assert tiny["date"].endswith("Z") and tiny["repeats"] == 2
+    assert len(tiny["commit"]) == 40 and isinstance(tiny["code_changed"], bool)  # a git checkout
     assert list(tiny["jobs"]) == [job.name for job in bench.JOBS]
     json.dumps(tiny)  # what main writes
 
