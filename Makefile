@@ -10,7 +10,7 @@ JOBS   ?= 2
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k gather"
 PYTEST_ARGS ?=
 
-.PHONY: help book test lint cpu cuda site outputs serve lab publish-report matrix clean
+.PHONY: help book test lint cpu cuda site outputs serve lab publish-report matrix bench clean
 
 help:
 	@echo "make book      build the site into _build/html (warnings are errors)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lab       open the chapter notebooks in JupyterLab (this project's environment)"
 	@echo "make publish-report  copy the reports of passing runs into book/verified/"
 	@echo "make matrix    every chapter on each PyTorch release of tools/matrix.py (downloads GBs)"
+	@echo "make bench     time the ways of each job into book/bench/cpu.json (QUICK=1: a short run)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -88,6 +89,16 @@ publish-report: $(STAMP)
 MATRIX_ARGS ?=
 matrix:
 	$(PYTHON) tools/matrix.py $(MATRIX_ARGS)
+
+# The benchmark the performance chapter plots (snippets/bench.py): every way of each job,
+# interleaved in one process. A full CPU run (about 2 minutes) writes book/bench/cpu.json and
+# rewrites the numbers in the chapter's prose; then store its outputs:
+# make outputs NOTEBOOKS=notebooks/09-performance.ipynb
+# QUICK=1: fewer sizes and rounds (seconds), into _build/bench/. BENCH_ARGS="--device cuda" on a
+# GPU writes book/bench/cuda.json next to the CPU results.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PY) -m snippets.bench $(if $(QUICK),--quick,--update-prose) $(BENCH_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

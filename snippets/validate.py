@@ -222,10 +222,14 @@ def check_index_values(
     check_int(dim, "dim")
     if index.numel() == 0 or index.device.type == "meta":
         return
-    bad = (index < 0) | (index >= min(size, 2**63 - 1))  # no int64 index reaches 2**63
-    if not bool(bad.any()):
+    # One read of the index (a fused min/max) and one synchronisation decide; only a bad
+    # index pays for finding where its first bad value sits.
+    low, high = torch.stack(torch.aminmax(index)).tolist()
+    if low >= 0 and high < size:
         return
-    position = tuple(int(p) for p in bad.nonzero()[0].tolist())
+    position = _first_out_of_range(index, size)
+    if position is None:  # a NaN (a float index) is neither below 0 nor past the end
+        return
     value = int(index[position])
     shown = f" (shape {shape_str(shape)})" if shape is not None else ""
     valid = f"0..{size - 1}" if size > 0 else "none (the dim is empty)"
@@ -233,6 +237,13 @@ def check_index_values(
         f"{name} holds {value} at position {position}, but {tensor_name}.shape[{dim}] is "
         f"{size}{shown}: along dim {dim} the valid indices are {valid}"
     )
+
+
+def _first_out_of_range(index: torch.Tensor, size: int) -> tuple[int, ...] | None:
+    """The position of the first value of ``index`` outside ``0 .. size - 1``, or None."""
+    bad = (index < 0) | (index >= min(size, 2**63 - 1))  # no int64 index reaches 2**63
+    found = bad.nonzero()
+    return tuple(int(p) for p in found[0].tolist()) if len(found) else None
 
 
 def _tensors_in(value: Any) -> list[torch.Tensor]:

@@ -60,6 +60,7 @@ NOT_FUZZED_HERE = {
     "snippets.tensor_index": "tests/test_tensor_index.py (each argument named in its error)",
     "snippets.scatter": "tests/test_scatter.py (_check_scatter_args, put_along_dim's arguments)",
     "snippets.recipes": "tests/test_recipes.py (cat_shape, pick_channel, answer_rank's arguments)",
+    "snippets.bench": "tests/test_bench.py (run's device, sizes, jobs; the results' invariants)",
 }
 
 
