@@ -56,7 +56,7 @@ import torch.nn.functional as F
 
 from snippets.argmax import argmax_coordinates
 from snippets.autograd import saved_tensors_report
-from snippets.indexing import checked_gather, checked_take_along_dim
+from snippets.indexing import _check_gather_args, checked_gather, checked_take_along_dim
 
 __all__ = [
     "CLAIMS",
@@ -166,6 +166,8 @@ def _make_select(n: int, device: torch.device, gen: torch.Generator) -> Case:
         "one_hot": one_hot,
         "loop": loop,
         "checked_gather": lambda: checked_gather(x, 1, idx),
+        # what checked_gather does off the CPU: every index value checked before the op
+        "values_first_gather": lambda: torch.gather(x, _check_gather_args(x, 1, idx), idx),
         "checked_take_along_dim": lambda: checked_take_along_dim(x, idx, dim=1),
         "clone": x.clone,
     }
@@ -298,6 +300,10 @@ JOBS: tuple[Job, ...] = (
             Way("one_hot", "(F.one_hot(idx, 100).float() @ x.unsqueeze(-1)).squeeze(-1)", 10**5),
             Way("loop", "torch.stack([x[r, idx[r]] for r in range(rows)])", 10**5),
             Way("checked_gather", "checked_gather(x, 1, idx)"),
+            Way(
+                "values_first_gather",
+                "torch.gather after checking every index value (checked_gather off the CPU)",
+            ),
             Way("checked_take_along_dim", "checked_take_along_dim(x, idx, dim=1)"),
             Way("clone", "x.clone()", compare=False),
         ),
@@ -622,6 +628,7 @@ def checked_overhead(results: dict[str, Any]) -> dict[int, dict[str, float]]:
             / _at(results, "select", op, n)["median_s"]
             for helper, op in (
                 ("checked_gather", "gather"),
+                ("values_first_gather", "gather"),
                 ("checked_take_along_dim", "take_along_dim"),
             )
         }
@@ -681,6 +688,10 @@ CLAIMS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "checked_gather_1e6": (
         "`checked_gather` takes {} the time of `gather` at 10⁶ elements",
         _ratio("select", "checked_gather", "gather", BIG),
+    ),
+    "values_first_1e6": (
+        "checking every value first takes {} the time of `gather` at 10⁶ elements",
+        _ratio("select", "values_first_gather", "gather", BIG),
     ),
     "checked_take_1e6": (
         "`checked_take_along_dim` takes {} the time of `take_along_dim`",

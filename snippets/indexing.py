@@ -101,7 +101,9 @@ def check_class_indices(
     )
 
 
-def _check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> int:
+def _check_gather_args(
+    input: torch.Tensor, dim: int, index: torch.Tensor, *, values: bool = True
+) -> int:
     """Validate the arguments of ``torch.gather(input, dim, index)``; return ``dim`` as ``0..n-1``.
 
     The rules, in the order they are checked:
@@ -112,7 +114,8 @@ def _check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> in
        1-d with one element: ``gather(torch.tensor(5.), 0, torch.tensor([0]))`` and
        ``gather(torch.tensor([10., 20.]), 0, torch.tensor(1))`` are valid (PyTorch 2.13);
     4. ``index.size(d) <= input.size(d)`` for every ``d != dim`` (along ``dim`` it may be larger);
-    5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices).
+    5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices);
+       ``values=False`` skips this one (``checked_gather`` on the CPU, where gather checks it).
 
     >>> _check_gather_args(torch.zeros(2, 3), -1, torch.zeros(2, 5, dtype=torch.long))
     1
@@ -145,7 +148,8 @@ def _check_gather_args(input: torch.Tensor, dim: int, index: torch.Tensor) -> in
                 f"index.shape[{d}] is {idx_shape[d]} but input.shape[{d}] is {in_shape[d]} "
                 f"{shapes}: away from dim={dim}, index may not be larger than input"
             )
-    check_index_values(index, in_shape[dim], dim=dim, shape=input.shape)
+    if values:
+        check_index_values(index, in_shape[dim], dim=dim, shape=input.shape)
     return dim
 
 
@@ -153,15 +157,26 @@ def checked_gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.
     """``torch.gather(input, dim, index)`` after ``_check_gather_args``.
 
     On CUDA an out-of-range index is a device-side assert that leaves the CUDA context
-    unusable; this raises a readable IndexError first.
+    unusable; this raises a readable IndexError first. On the CPU, gather checks every index
+    itself and raises at the call, so there the values are read again only when gather has
+    failed, to say which one is bad: a valid call costs no extra pass over the index.
 
     >>> checked_gather(torch.tensor([1, 2, 3]), 0, torch.tensor([3]))
     Traceback (most recent call last):
     ...
     IndexError: index holds 3 at position (0,), but input.shape[0] is 3 (shape (3,)): along dim 0 the valid indices are 0..2
     """
-    dim = _check_gather_args(input, dim, index)
-    return torch.gather(input, dim, index)
+    on_cpu = isinstance(input, torch.Tensor) and input.device.type == "cpu"
+    dim = _check_gather_args(input, dim, index, values=not on_cpu)  # same device, or it raises
+    if not on_cpu:
+        return torch.gather(input, dim, index)
+    try:
+        return torch.gather(input, dim, index)
+    except RuntimeError as exc:
+        error = exc
+    # outside the except block, so that the IndexError is not chained to PyTorch's error
+    check_index_values(index, input.shape[dim] if input.dim() else 1, dim=dim, shape=input.shape)
+    raise error
 
 
 def _gather_sources(index: torch.Tensor, dim: int) -> torch.Tensor:

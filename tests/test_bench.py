@@ -132,23 +132,26 @@ def test_committed_results_are_made_from_the_code_as_it_is(committed):
     )
 
 
-def test_the_checked_helpers_cost_about_one_and_a_half_times_the_op(committed):
-    """Checking the index reads it once more: at 10^6 elements and above that is the floor of
-    about 1.5x for gather (the index is half of the bytes it moves). Compared here on the
-    fastest round of each (the medians, which the chapter states, move with a busy machine's
-    load: 1.6x to 2.6x at 10^6 elements over four runs on a shared 2-core machine, whose minima
-    all gave 1.52x to 1.55x). A check that reads the index several times fails: 3.7x at 10^6
-    elements, in medians, before the fused min/max pass."""
+def test_the_checked_helpers_cost_at_most_one_and_a_half_times_the_op(committed):
+    """At 10^6 elements and above. On the CPU checked_gather lets gather check the values (it
+    reads the index again only after gather has failed), so it costs the Python checks of
+    shapes and dtypes; checked_take_along_dim must read the values first (2.10.0 to 2.14.1 wrap
+    them), as checked_gather does off the CPU (values_first_gather): one more read of the
+    index, about 1.5x for gather, whose bytes are half index. Compared on the fastest round
+    of each (medians move with a busy machine's load). A check that reads the index several
+    times fails: 3.7x at 10^6 elements, in medians, before the fused min/max pass."""
     for n in committed["sizes"]:
         if n < 10**6:
             continue
-        for helper, op in (
-            ("checked_gather", "gather"),
-            ("checked_take_along_dim", "take_along_dim"),
+        at = committed["sizes"].index(n)
+        for helper, op, bound in (
+            ("checked_gather", "gather", 1.5),
+            ("checked_take_along_dim", "take_along_dim", 1.5),
+            ("values_first_gather", "gather", 1.6),
         ):
-            ratio = bench.rows(committed, "select", helper)[committed["sizes"].index(n)]["min_s"]
-            ratio /= bench.rows(committed, "select", op)[committed["sizes"].index(n)]["min_s"]
-            assert ratio <= 1.6, f"{helper} takes {ratio:.2f}x {op} at {n} elements"
+            ratio = bench.rows(committed, "select", helper)[at]["min_s"]
+            ratio /= bench.rows(committed, "select", op)[at]["min_s"]
+            assert ratio <= bound, f"{helper} takes {ratio:.2f}x {op} at {n} elements"
 
 
 def test_the_chapter_states_the_committed_numbers(committed):

@@ -412,3 +412,37 @@ def test_pytorch_cpu_messages_of_the_usual_device_side_assert_causes():
         torch.nn.Embedding(5, 2)(torch.tensor([[1, 5]]))
     with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Int"):
         F.cross_entropy(logits, torch.tensor([0, 2], dtype=torch.int32))
+
+
+def test_checked_gather_on_the_cpu_reads_the_index_only_after_gather_fails(monkeypatch):
+    # On the CPU torch.gather checks every index itself (2.13.0 raises "index 3 is out of
+    # bounds for dimension 1 with size 3"), so checked_gather reads the values only to say
+    # which one is bad; on other devices it reads them first (see _check_gather_args).
+    import snippets.indexing as indexing
+
+    calls = []
+    real = indexing.check_index_values
+    monkeypatch.setattr(
+        indexing, "check_index_values", lambda *a, **k: (calls.append(1), real(*a, **k))[1]
+    )
+    x = torch.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])
+    assert indexing.checked_gather(x, 1, torch.tensor([[1], [2]])).tolist() == [
+        [0.699999988079071],
+        [0.20000000298023224],
+    ]
+    assert calls == []
+    with pytest.raises(IndexError, match=r"index holds 3 at position \(1, 0\)") as info:
+        indexing.checked_gather(x, 1, torch.tensor([[1], [3]]))
+    assert calls == [1]
+    assert info.value.__context__ is None and info.value.__cause__ is None  # not chained
+
+
+def test_pytorch_gather_on_the_cpu_raises_on_an_out_of_range_index():
+    # checked_gather relies on this on the CPU (seen on 2.9.1 to 2.14.1 in the version matrix's
+    # chapter-2 cells): a negative index is not wrapped, a large one not clamped.
+    x = torch.zeros(2, 3)
+    for bad in (3, -1):
+        with pytest.raises(
+            RuntimeError, match=f"index {bad} is out of bounds for dimension 1 with size 3"
+        ):
+            torch.gather(x, 1, torch.tensor([[0], [bad]]))
