@@ -20,7 +20,7 @@ help:
 	@echo "make lab       open the chapter notebooks in JupyterLab (this project's environment)"
 	@echo "make publish-report  copy the reports of passing runs into book/verified/"
 	@echo "make matrix    every chapter on each PyTorch release of tools/matrix.py (downloads GBs)"
-	@echo "make bench     time the ways of each job into book/bench/cpu.json (QUICK=1: a short run)"
+	@echo "make bench     time the ways of each job into snippets/bench_results/cpu.json (QUICK=1: a short run)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -91,11 +91,11 @@ matrix:
 	$(PYTHON) tools/matrix.py $(MATRIX_ARGS)
 
 # The benchmark the performance chapter plots (snippets/bench.py): every way of each job,
-# interleaved in one process. A full CPU run (about 2 minutes) writes book/bench/cpu.json and
+# interleaved in one process. A full CPU run (about 2 minutes) writes snippets/bench_results/cpu.json and
 # rewrites the numbers in the chapter's prose; then store its outputs:
 # make outputs NOTEBOOKS=notebooks/09-performance.ipynb
 # QUICK=1: fewer sizes and rounds (seconds), into _build/bench/. BENCH_ARGS="--device cuda" on a
-# GPU writes book/bench/cuda.json next to the CPU results.
+# GPU writes snippets/bench_results/cuda.json next to the CPU results.
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) -m snippets.bench $(if $(QUICK),--quick,--update-prose) $(BENCH_ARGS)

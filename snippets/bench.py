@@ -3,7 +3,7 @@
 ``python -m snippets.bench`` (``make bench``) times every way of each job below, interleaved
 (each round runs every way once, in a rotated order, so a noisy neighbour slows them all
 alike), after a warm-up, and keeps the minimum and the median of the rounds. It writes the
-results as JSON, ``book/bench/<device>.json``, which the performance chapter plots; ``--quick`` is a short
+results as JSON, ``snippets/bench_results/<device>.json``, which the performance chapter plots; ``--quick`` is a short
 run (fewer sizes and rounds) written under ``_build/bench/`` unless ``--out`` says otherwise.
 
 What a result holds, per job, size and way:
@@ -58,24 +58,10 @@ from snippets.argmax import argmax_coordinates
 from snippets.autograd import saved_tensors_report
 from snippets.indexing import _check_gather_args, checked_gather, checked_take_along_dim
 
-__all__ = [
-    "CLAIMS",
-    "CODE_FILES",
-    "JOBS",
-    "checked_overhead",
-    "claims",
-    "code_hash",
-    "fmt_percent",
-    "fmt_ratio",
-    "load_results",
-    "main",
-    "rows",
-    "run",
-    "stale_prose",
-    "update_prose",
-]
+__all__ = ["checked_overhead", "load_results", "rows"]
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "bench_results"  # the committed full runs
 SCHEMA = 1
 # The files whose code the benchmark measures (or counts with): results made from other bytes
 # of these files are stale.
@@ -608,7 +594,11 @@ def run(
 
 
 def rows(results: dict[str, Any], job: str, way: str) -> list[dict[str, Any]]:
-    """The results of one way of a job, by size."""
+    """The results of one way of a job, by size.
+
+    >>> [r["size"] for r in rows(load_results(), "select", "gather")]
+    [1000, 10000, 100000, 1000000, 10000000]
+    """
     return [r for r in results["jobs"][job]["results"] if r["way"] == way]
 
 
@@ -620,7 +610,11 @@ def _at(results: dict[str, Any], job: str, way: str, size: int) -> dict[str, Any
 
 
 def checked_overhead(results: dict[str, Any]) -> dict[int, dict[str, float]]:
-    """Per size: median time of each checked helper over the op it wraps."""
+    """Per size: median time of each checked helper over the op it wraps.
+
+    >>> sorted(checked_overhead(load_results())[10**6])
+    ['checked_gather', 'checked_take_along_dim', 'values_first_gather']
+    """
     table = {}
     for n in results["sizes"]:
         table[n] = {
@@ -811,11 +805,17 @@ def update_prose(results: dict[str, Any], notebook: Path) -> int:
 
 
 def load_results(path: str | Path | None = None, device: str = "cpu") -> dict[str, Any]:
-    """The committed results, ``book/bench/<device>.json`` of the book's repository."""
-    file = Path(path) if path is not None else ROOT / "book" / "bench" / f"{device}.json"
+    """The committed results, ``snippets/bench_results/<device>.json`` (package data, so a
+    ``pip install`` of the helpers, as in Colab, has them too).
+
+    >>> results = load_results()
+    >>> results["device"], results["sizes"][0], results["repeats"]
+    ('cpu', 1000, 30)
+    """
+    file = Path(path) if path is not None else RESULTS / f"{device}.json"
     if not file.is_file():
         raise FileNotFoundError(
-            f"no benchmark results at book/bench/{file.name}: this copy of the helpers has no "
+            f"no benchmark results at {file}: this copy of the helpers has no "
             "committed results; run `python -m snippets.bench` to make your own"
         )
     return json.loads(file.read_text(encoding="utf-8"))
@@ -841,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     device = torch.device(args.device).type
-    default_out = ROOT / ("_build/bench" if args.quick else "book/bench") / f"{device}.json"
+    default_out = (ROOT / "_build/bench" if args.quick else RESULTS) / f"{device}.json"
     out = args.out or default_out
     results = run(
         device=args.device,

@@ -14,7 +14,7 @@ import torch
 from snippets import bench
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "book" / "bench" / "cpu.json"
+COMMITTED = ROOT / "snippets" / "bench_results" / "cpu.json"
 CHAPTER = ROOT / "notebooks" / "09-performance.ipynb"
 REFRESH = "run `make bench`, then `make outputs NOTEBOOKS=notebooks/09-performance.ipynb`"
 
@@ -127,7 +127,7 @@ def test_committed_results_are_a_full_cpu_run(committed):
 def test_committed_results_are_made_from_the_code_as_it_is(committed):
     """The hash of the measured files (CODE_FILES) when the results were made is today's."""
     assert committed["code_hash"] == bench.code_hash(), (
-        f"book/bench/cpu.json was measured on other code ({', '.join(bench.CODE_FILES)} "
+        f"snippets/bench_results/cpu.json was measured on other code ({', '.join(bench.CODE_FILES)} "
         f"changed since): {REFRESH}"
     )
 
@@ -157,7 +157,7 @@ def test_the_checked_helpers_cost_at_most_one_and_a_half_times_the_op(committed)
 def test_the_chapter_states_the_committed_numbers(committed):
     problems = bench.stale_prose(committed, markdown(CHAPTER))
     assert not problems, (
-        "the performance chapter's prose disagrees with book/bench/cpu.json (`python -m snippets.bench "
+        "the performance chapter's prose disagrees with snippets/bench_results/cpu.json (`python -m snippets.bench "
         "--update-prose` rewrites it from the results):\n" + "\n".join(problems)
     )
 

@@ -72,7 +72,7 @@ def test_every_notebook_is_in_the_toc_and_every_toc_file_exists():
     toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
     files = re.findall(r"^\s*(?:-\s*)?(?:file|root):\s*(\S+)", toc, re.MULTILINE)
     for f in files:
-        assert any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb")), f
+        assert any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb", ".rst")), f
     listed = {f for f in files if f.startswith("notebooks/")}
     assert listed == {f"notebooks/{p.stem}" for p in NOTEBOOKS}
 
