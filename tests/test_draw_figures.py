@@ -153,16 +153,22 @@ def test_figures_draw_on_primitives_not_raw_svg_strings():
 
 def test_every_subpackage_of_snippets_is_packaged():
     """A non-editable install (the Colab bootstrap's pip install) ships only the packages
-    pyproject.toml lists: snippets.draw must be one of them."""
+    pyproject.toml lists: snippets.draw must be one of them, and the data folders the chapters
+    read (snippets.bench_results, the benchmark's committed runs) with their files."""
     from pathlib import Path
 
     import tomllib
 
     root = Path(__file__).resolve().parents[1]
-    listed = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
         "setuptools"
-    ]["packages"]
+    ]
+    listed, data = setuptools["packages"], setuptools.get("package-data", {})
     found = sorted(
         ".".join(p.parent.relative_to(root).parts) for p in (root / "snippets").rglob("__init__.py")
     )
-    assert sorted(listed) == found
+    assert sorted(name for name in listed if name not in data) == found
+    assert sorted(data) == ["snippets.bench_results"]
+    for name, patterns in data.items():
+        folder = root.joinpath(*name.split("."))
+        assert name in listed and [p for pat in patterns for p in folder.glob(pat)], name
