@@ -125,14 +125,16 @@ def docname(root: Path, notebook: Path) -> str:
 
 
 def public_modules() -> list[str]:
-    """The public modules of ``snippets`` (those with an ``__all__``), sorted."""
+    """The public modules of ``snippets`` (those with a non-empty ``__all__``), sorted. A module
+    whose ``__all__`` is empty (``snippets.validate``, ``snippets.exercise_catalogue``) is
+    package-internal: it has no section on the API page."""
     package = importlib.import_module(PACKAGE)
     names = []
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{PACKAGE}.{info.name}")
-        if hasattr(module, "__all__"):
+        if getattr(module, "__all__", None):
             names.append(module.__name__)
     return sorted(names)
 
