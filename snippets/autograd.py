@@ -287,6 +287,12 @@ def saved_tensors_report(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> _
     parameters and buffers are recognised as such; tensors among ``args`` and ``kwargs`` are
     inputs; what ``fn`` returns is the output. The rest are activations.
 
+    The report prints as a table. ``.entries`` has one entry per saved tensor, with ``op``
+    (the torch call during which it was saved), ``shape``, ``dtype``, ``nbytes`` and ``source``
+    (``"input"``, ``"parameter"``, ``"output"`` or ``"activation"``); ``.count`` and ``.nbytes``
+    sum them up (a tensor saved by two ops counts twice); ``.activation_nbytes`` counts the
+    memory of the distinct activations once; ``.by_source()`` gives the bytes per source.
+
     >>> from torch import nn
     >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     >>> report = saved_tensors_report(model, torch.ones(5, 4))

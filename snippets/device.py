@@ -85,6 +85,8 @@ def resolve_device(name: str | torch.device | None = None) -> torch.device:
     return device
 
 
+#: The device the book's tensors live on: ``resolve_device()`` when this module is imported, so
+#: ``TORCH_DEVICE`` if it is set, else CUDA when PyTorch sees a GPU, else the CPU.
 DEVICE: torch.device = resolve_device()
 
 
