@@ -10,7 +10,7 @@ numbers than the same call on the CPU, so the book never draws random numbers on
 
 >>> import torch
 >>> x = torch.tensor([[1, 2], [3, 4]]).to(DEVICE)  # made on the CPU, then moved
->>> x.device == DEVICE
+>>> x.device.type == DEVICE.type  # "cuda" is cuda:0 once a tensor is there
 True
 >>> x.cpu()
 tensor([[1, 2],
