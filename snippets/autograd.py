@@ -6,8 +6,8 @@ an input, a parameter, the output, or an *activation* made during the call (memo
 the graph keeps alive). It counts with ``torch.autograd.graph.saved_tensors_hooks``, so the
 numbers are the same on every run, unlike timings or allocator statistics, and the same on every
 device for most layers (linear, activations, elementwise ops). A few ops have device-specific
-kernels that save different things: dropout saves a float mask on the CPU and a bool mask on
-CUDA (pinned in ``tests/test_autograd.py``).
+kernels that can save different things: on the CPU dropout saves a float mask, while PyTorch's
+fused CUDA kernel keeps a bool mask (no run of this book on a GPU has shown that yet).
 
 >>> import torch
 >>> w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -20,8 +20,8 @@ CUDA (pinned in ``tests/test_autograd.py``).
 ...     print(saved_tensors_report(lambda x: (x * w).exp().sum(), torch.ones(3)))
 0 tensors saved for backward, 0 bytes
 
-``_trace_graph`` records the same for a small function together with the forward structure
-(which call made which tensor), for ``snippets.draw.autograd_graph``. ``ema_update_`` is the
+``snippets.draw.autograd_graph`` draws the same records for a small function, together with
+the forward structure (which call made which tensor). ``ema_update_`` is the
 exponential moving average of a model's parameters, done in place under ``torch.no_grad()``,
 and ``evaluating`` runs a block with a model in eval mode and grad mode off, then puts every
 submodule's training flag back as it was.
@@ -41,6 +41,9 @@ from torch.overrides import TorchFunctionMode
 from snippets.validate import _tensors_in, check_bool, check_module, check_tensor, shape_str
 
 __all__ = ["ema_update_", "evaluating", "saved_tensors_report"]
+
+# The dropout masks of the module docstring are pinned in tests/test_autograd.py
+# (test_pytorch_dropout_saves_a_device_specific_mask); its CUDA branch runs only on a GPU.
 
 # Where a saved tensor's memory comes from, in the order the report explains them.
 _SOURCES = ("input", "parameter", "output", "activation")
@@ -283,6 +286,12 @@ def saved_tensors_report(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> _
     one elsewhere. When ``fn`` is a module (or a method of one), its
     parameters and buffers are recognised as such; tensors among ``args`` and ``kwargs`` are
     inputs; what ``fn`` returns is the output. The rest are activations.
+
+    The report prints as a table. ``.entries`` has one entry per saved tensor, with ``op``
+    (the torch call during which it was saved), ``shape``, ``dtype``, ``nbytes`` and ``source``
+    (``"input"``, ``"parameter"``, ``"output"`` or ``"activation"``); ``.count`` and ``.nbytes``
+    sum them up (a tensor saved by two ops counts twice); ``.activation_nbytes`` counts the
+    memory of the distinct activations once; ``.by_source()`` gives the bytes per source.
 
     >>> from torch import nn
     >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))

@@ -233,6 +233,12 @@ def explain_broadcast(
     Shapes that do not broadcast are not an error here: the explanation says which dim fails.
     Use ``checked_broadcast_shapes`` to raise instead.
 
+    The explanation prints as the aligned table, one line per dim and the verdict. ``.ok`` says
+    whether the shapes broadcast; ``.result`` is the broadcast shape, or None; ``.failing_dim``
+    is the rightmost dim that fails, counted from the right (negative, the way the shapes are
+    aligned), and ``.conflicts`` lists every failing dim; ``.result_dim(d)`` turns such a dim
+    into a dim of the result (the number PyTorch's message prints); ``.reason`` is the verdict.
+
     >>> e = explain_broadcast((2, 3), (2,))
     >>> e.ok, e.failing_dim, e.result_dim(-1)
     (False, -1, 1)

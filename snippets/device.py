@@ -6,9 +6,13 @@
 Example data is always made on the CPU (fixed values, or a generator seeded explicitly) and
 then moved to ``DEVICE``: ``torch.manual_seed(0); torch.randn(3, device="cuda")`` prints other
 numbers than the same call on the CPU, so the book never draws random numbers on the GPU.
+``example_normal`` draws its values that way.
 
->>> from snippets.device import _example
->>> _example([[1, 2], [3, 4]]).cpu()
+>>> import torch
+>>> x = torch.tensor([[1, 2], [3, 4]]).to(DEVICE)  # made on the CPU, then moved
+>>> x.device.type == DEVICE.type  # "cuda" is cuda:0 once a tensor is there
+True
+>>> x.cpu()
 tensor([[1, 2],
         [3, 4]])
 """
@@ -33,8 +37,8 @@ def resolve_device(name: str | torch.device | None = None) -> torch.device:
 
     ``name`` is a string such as ``"cuda:0"`` or a ``torch.device``. An empty or missing name
     means CUDA when PyTorch sees a GPU, else the CPU. Asking for a device that this machine does
-    not have is an error, not a silent fallback: a test run that was meant to check CUDA must
-    not quietly check the CPU twice.
+    not have is an error, not a silent fallback: a run that was meant to use CUDA must not
+    quietly use the CPU.
 
     >>> resolve_device("cpu")
     device(type='cpu')
@@ -81,6 +85,8 @@ def resolve_device(name: str | torch.device | None = None) -> torch.device:
     return device
 
 
+#: The device the book's tensors live on: ``resolve_device()`` when this module is imported, so
+#: ``TORCH_DEVICE`` if it is set, else CUDA when PyTorch sees a GPU, else the CPU.
 DEVICE: torch.device = resolve_device()
 
 
@@ -146,6 +152,9 @@ def _example(values: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
 
     A tensor is accepted too (it is copied, so the example never aliases the caller's data).
 
+    >>> _example([[1, 2], [3, 4]]).cpu()
+    tensor([[1, 2],
+            [3, 4]])
     >>> _example([0.5, 1.5], dtype=torch.float64).dtype
     torch.float64
     """

@@ -6,10 +6,6 @@ Each exercise has a name, the signature you implement, a loop-based reference fr
 every case and stops at the first difference, saying which case failed and why: the argument
 shapes, then expected vs actual.
 
-This module is the checking machinery: ``check`` and the ``ExerciseFailed`` it raises are
-public; ``Exercise``, ``register`` and ``EXERCISES`` are what ``snippets.exercise_catalogue``
-(the exercises themselves, in chapter order) uses to add one.
-
 >>> import torch
 >>> check(lambda x, rows: x.gather(0, rows.unsqueeze(0)).squeeze(0), "pick_per_column")
 ✓ pick_per_column: all 100 random cases match the reference.
@@ -31,6 +27,10 @@ from snippets.device import DEVICE
 from snippets.validate import check_int, shape_str
 
 __all__ = ["ExerciseFailed", "check"]
+
+# This module is the checking machinery: check and the ExerciseFailed it raises are public;
+# Exercise, register and EXERCISES are what snippets.exercise_catalogue (the exercises
+# themselves, in chapter order) uses to add one.
 
 Case = tuple[Any, ...]
 

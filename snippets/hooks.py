@@ -274,8 +274,11 @@ def _never_fired(layers: list[str], modules: dict[str, nn.Module]) -> str:
 class Trace(_ClosingContext):
     """Retain (and optionally edit) what one named module of ``model`` computes.
 
-    ``Trace(model, layer)`` registers a forward hook on ``_get_module(model, layer)`` at once;
-    leaving the ``with`` block (or calling ``close()``) removes it, also when the block raises.
+    ``Trace(model, layer)`` registers a forward hook at once on the module that
+    ``model.named_modules()`` calls ``layer`` (``""`` is the model itself; nested modules use
+    dots, ``"encoder.0.fc"``); a wrong name is a ``LookupError`` that lists the valid names
+    and suggests the closest ones. Leaving the ``with`` block (or calling ``close()``) removes
+    the hook, also when the block raises.
 
     - ``retain_output`` (default True): ``.output`` is the module's output, after any edit.
     - ``retain_input``: ``.input`` is its positional input (the tensor itself when there is one,

@@ -112,7 +112,8 @@ def _check_gather_args(
     2. ``index`` is int64 or int32;
     3. ``index.dim() == input.dim()`` (gather never broadcasts), where a 0-d tensor counts as
        1-d with one element: ``gather(torch.tensor(5.), 0, torch.tensor([0]))`` and
-       ``gather(torch.tensor([10., 20.]), 0, torch.tensor(1))`` are valid (PyTorch 2.13);
+       ``gather(torch.tensor([10., 20.]), 0, torch.tensor(1))`` are valid (every release of
+       the version matrix, 2.9.1 to 2.14.1);
     4. ``index.size(d) <= input.size(d)`` for every ``d != dim`` (along ``dim`` it may be larger);
     5. every value of ``index`` lies in ``0 .. input.size(dim) - 1`` (no negative indices);
        ``values=False`` skips this one (``checked_gather`` on the CPU, where gather checks it).
@@ -154,7 +155,17 @@ def _check_gather_args(
 
 
 def checked_gather(input: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
-    """``torch.gather(input, dim, index)`` after ``_check_gather_args``.
+    """``torch.gather(input, dim, index)``, after checking the arguments.
+
+    The checks, in this order, each an error that names the argument, the shapes and the dim:
+
+    1. ``input`` and ``index`` are tensors on the same device, and ``dim`` is a dim of
+       ``input`` (negative dims count from the end);
+    2. ``index`` is int64 or int32;
+    3. ``index`` has as many dims as ``input`` (gather never broadcasts; a 0-d tensor counts as
+       1-d with one element, as in PyTorch);
+    4. away from ``dim``, ``index`` is nowhere larger than ``input`` (along ``dim`` it may be);
+    5. every value of ``index`` lies in ``0 .. input.size(dim) - 1``: no negative indices.
 
     On CUDA an out-of-range index is a device-side assert that leaves the CUDA context
     unusable; this raises a readable IndexError first. On the CPU, gather checks every index
@@ -303,9 +314,10 @@ def select_patches(patches: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 # ``dim`` the sizes of input and indices must be equal or 1, and the size-1 side is stretched.
 # With ``dim=None`` both are flattened and the result is 1-D. What PyTorch does with an index
 # outside ``0 .. input.size(dim) - 1`` when ``dim`` is given depends on the release (pinned in
-# tests/test_take_along_dim.py): 2.13.0 and 2.14.1 take it modulo the size, so -1 reads the
-# last element (as NumPy's take_along_axis does) and 3 silently reads element 0 of a size-3
-# dim; 2.9.1 raises "index ... is out of bounds" for both. The helpers below accept only
+# tests/test_pytorch_releases.py and tests/test_take_along_dim.py; book/verified/matrix.json
+# has the CPU runs): 2.10.0 to 2.14.1 take it modulo the size, so -1 reads the last element
+# (as NumPy's take_along_axis does) and 3 silently reads element 0 of a size-3 dim; 2.9.1
+# raises "index ... is out of bounds" for both. The helpers below accept only
 # ``0 .. size - 1``, gather's rule, so that they mean the same on every release.
 
 
@@ -411,7 +423,7 @@ def _check_take_along_dim_args(
     4. every value of ``indices`` lies in ``0 .. input.size(dim) - 1`` (with ``dim=None``:
        ``0 .. input.numel() - 1``): no negative index either. Why not accept ``-size .. -1``
        as NumPy's ``take_along_axis`` does? Because PyTorch does not agree with itself there:
-       with a ``dim``, 2.13.0 and 2.14.1 read the element counted from the end (a side effect
+       with a ``dim``, 2.10.0 to 2.14.1 read the element counted from the end (a side effect
        of taking every index modulo the size, which also turns ``size`` into ``0`` without a
        word), 2.9.1 raises; with ``dim=None`` every one of them raises, and so does ``gather``.
        One rule, gather's, means the same on every release.
@@ -451,14 +463,27 @@ def _check_take_along_dim_args(
 def checked_take_along_dim(
     input: torch.Tensor, indices: torch.Tensor, dim: int | None = None
 ) -> torch.Tensor:
-    """``torch.take_along_dim(input, indices, dim)`` after ``_check_take_along_dim_args``.
+    """``torch.take_along_dim(input, indices, dim)``, after checking the arguments.
 
-    Unlike PyTorch 2.13 and 2.14 it raises on an index outside ``0 .. input.size(dim) - 1``
-    when ``dim`` is given, negative ones included (those releases wrap it modulo the size;
-    2.9.1 raises too: see ``_check_take_along_dim_args``), and with ``dim=None`` it also accepts
-    an input that cannot be viewed as 1-D (PyTorch calls ``view(-1)`` and fails on, say, a
-    transposed input). So whenever it returns, it returns what every one of those releases
-    returns for valid indices.
+    The checks, in this order, each an error that names the argument, the shapes and the dim:
+
+    1. ``input`` and ``indices`` are tensors on the same device; ``dim`` is None or a dim of
+       ``input`` (a 0-d input has none: use ``dim=None``);
+    2. ``indices`` is int64 (PyTorch also takes int32 when ``dim=None`` and rejects it
+       otherwise; the helper keeps one rule);
+    3. with ``dim``: ``indices`` has as many dims as ``input``, and in every other dim the
+       sizes are equal or one of them is 1 (it is stretched);
+    4. every value of ``indices`` lies in ``0 .. input.size(dim) - 1`` (with ``dim=None``:
+       ``0 .. input.numel() - 1``): no negative index either.
+
+    Rule 4 is gather's rule, and it is where the helper differs from PyTorch. With a ``dim``,
+    ``torch.take_along_dim`` on 2.10.0 to 2.14.1 (on the CPU, in the book's version matrix)
+    takes an index outside that range modulo the size: -1 reads the last element, as NumPy's
+    ``take_along_axis`` does, and ``size`` silently reads element 0. On 2.9.1 it raises for
+    both. With ``dim=None`` every one of those releases raises, and so does ``gather``. The
+    helper raises on every release, and with ``dim=None`` it also accepts an input that cannot
+    be viewed as 1-D (PyTorch calls ``view(-1)`` and fails on, say, a transposed input). So
+    whenever it returns, it returns what every one of those releases returns.
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> checked_take_along_dim(x, torch.tensor([[2, 0]]), dim=1)     # (1, 2) broadcasts to (2, 2)
@@ -485,10 +510,12 @@ def broadcast_along_dim(
     Returns ``(input_b, indices_b)``, views made with ``expand`` (stride 0 in the stretched
     dims, no copy), such that ``torch.gather(input_b, dim, indices_b)`` equals
     ``torch.take_along_dim(input, indices, dim)`` **when every index lies in**
-    ``0 .. input.size(dim) - 1``. Outside that range gather raises, while take_along_dim wraps
-    the index modulo the size (PyTorch 2.13.0 and 2.14.1) or raises (2.9.1). Along ``dim``
-    nothing is stretched: the input keeps its size there, and so do the indices. The index
-    values are not looked at (``_check_take_along_dim_args`` does that).
+    ``0 .. input.size(dim) - 1``. Outside that range gather raises, while take_along_dim
+    takes the index modulo the size on PyTorch 2.10.0 to 2.14.1 (on the CPU, in the book's
+    version matrix) and raises on 2.9.1. Along ``dim`` nothing is stretched: the input keeps
+    its size there, and so do the indices. The device, ``dim`` and shapes are checked as in
+    ``checked_take_along_dim`` (``indices`` may be int64 or int32, as gather takes), but the
+    index values are not looked at: ``checked_take_along_dim`` checks those.
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> xb, ib = broadcast_along_dim(x, torch.tensor([[2, 0]]), dim=1)

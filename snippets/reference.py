@@ -419,7 +419,8 @@ def take_along_dim(
     ``input.numel()`` with ``dim=None``); any other is an IndexError, negative ones included.
     That is the rule of ``snippets.indexing.checked_take_along_dim`` and of ``gather``.
     PyTorch itself, with a ``dim``, reads -1 as the last element and wraps ``size`` to 0 on
-    2.13.0 and 2.14.1, and raises on both on 2.9.1; with ``dim=None`` it raises on both.
+    2.10.0 to 2.14.1 (on the CPU, in the book's version matrix), and raises on both on 2.9.1;
+    with ``dim=None`` it raises on both.
 
     >>> x, i = torch.tensor([[10, 20, 30], [40, 50, 60]]), torch.tensor([[2, 0]])
     >>> take_along_dim(x, i, dim=1)  # i has one row: it is stretched over both rows of x

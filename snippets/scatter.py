@@ -103,7 +103,17 @@ def _check_scatter_args(
 def checked_scatter_add(
     input: torch.Tensor, dim: int, index: torch.Tensor, src: torch.Tensor
 ) -> torch.Tensor:
-    """``input.scatter_add(dim, index, src)`` after ``_check_scatter_args``: a new tensor.
+    """``input.scatter_add(dim, index, src)``, after checking the arguments: a new tensor.
+
+    The checks, in this order, each an error that names the argument, the shapes and the dim:
+
+    1. ``input``, ``index`` and ``src`` are tensors on one device, and ``dim`` is a dim of
+       ``input`` (negative dims count from the end);
+    2. ``index`` is int64 or int32, and ``src`` has the dtype of ``input``;
+    3. all three have the same number of dims (a 0-d tensor counts as 1-d): no broadcasting;
+    4. ``index`` is nowhere larger than ``src`` (only the leading part of ``src`` is added),
+       and away from ``dim`` nowhere larger than ``input``;
+    5. every value of ``index`` lies in ``0 .. input.size(dim) - 1``: no negative indices.
 
     ``out[i][index[i][j]] += src[i][j]`` for dim=1: every value of ``src`` is added to the cell
     its index names, so cells named twice get both values (that is the point of it).

@@ -10,8 +10,9 @@ as PyTorch 2.13.0 reads one on the CPU) removes its dim before that rule is appl
 
 ``index_shape`` computes the result's shape from the shapes alone (and a mask's count of
 ``True``); ``checked_index`` validates first and names the index, the shapes and the dim at
-fault; ``_index_sources`` says which element of ``x`` each output element was read from. None of
-them loops over elements; ``snippets.reference.advanced_index`` is the rule written as a loop.
+fault; ``snippets.draw.advanced_index`` draws which element of ``x`` each output element was
+read from. None of them loops over elements; ``snippets.reference.advanced_index`` is the rule
+written as a loop.
 
 >>> import torch
 >>> x = torch.arange(12).reshape(3, 4)
@@ -286,8 +287,9 @@ def checked_index(x: torch.Tensor, indices: _Index | tuple[_Index, ...]) -> torc
     bool mask's shape against the dims it covers, that the index tensors broadcast, and that
     every index value lies in ``-size .. size - 1`` of its dim (negative values count from
     the end, as in PyTorch). The value check runs on any device, so a bad index is an
-    IndexError on CUDA too, not a device-side assert. A list is refused: write a tuple or a
-    tensor (see ``_normalize_indices``).
+    IndexError on CUDA too, not a device-side assert. A list is refused, with a TypeError:
+    write a tuple (``x[(rows, cols)]`` is ``x[rows, cols]``) or a tensor, because PyTorch reads
+    a list as one or the other by a rule that depends on the release.
 
     >>> x = torch.tensor([[10, 20, 30], [40, 50, 60]])
     >>> checked_index(x, (torch.tensor([1, 0, -1]), torch.tensor([2, 2, 0])))

@@ -130,8 +130,9 @@ class AutogradGraph(Figure):
 def autograd_graph(fn, /, *, title: str | None = None, **inputs: torch.Tensor) -> AutogradGraph:
     """Draw ``fn(**inputs)`` as autograd saw it: tensors, calls, grad_fn and saved tensors.
 
-    ``fn`` returns a tensor or a dict of named tensors (see ``snippets.autograd._trace_graph``).
-    A blue tensor requires grad, a grey one does not. Each call is a box with the ``grad_fn``
+    ``fn`` is called with the ``inputs`` as keyword arguments and returns a tensor (drawn as
+    ``out``) or a dict of named tensors; other tensors made on the way are named ``t1``,
+    ``t2``, ... Meant for small functions, the ones a figure can show. A blue tensor requires grad, a grey one does not. Each call is a box with the ``grad_fn``
     it recorded, or "not recorded". A tensor that a call saved for backward has an orange
     outline and says which ``grad_fn`` saved it. Run it under ``torch.no_grad()`` to see what
     that switch turns off.
