@@ -3,8 +3,9 @@
 ``python -m snippets.bench`` (``make bench``) times every way of each job below, interleaved
 (each round runs every way once, in a rotated order, so a noisy neighbour slows them all
 alike), after a warm-up, and keeps the minimum and the median of the rounds. It writes the
-results as JSON, ``snippets/bench_results/<device>.json``, which the performance chapter plots; ``--quick`` is a short
-run (fewer sizes and rounds) written under ``_build/bench/`` unless ``--out`` says otherwise.
+results as JSON, ``snippets/bench_results/<device>.json``, which the performance chapter
+plots; ``--quick`` is a short run (fewer sizes and rounds), written elsewhere unless ``--out``
+says otherwise.
 
 What a result holds, per job, size and way:
 
@@ -15,21 +16,20 @@ What a result holds, per job, size and way:
   or moves it slowly, shows as a lower bandwidth; ``clone`` moves its tensor twice (read,
   write). ``None`` where the job is not a memory job (a view, a matmul);
 - ``bandwidth_gbs`` = ``bytes_moved / median_s / 1e9``, and ``fraction_of_clone``: that
-  bandwidth over ``clone``'s in the same job at the same size (a plain copy, the practical
-  limit of a memory-bound op);
+  bandwidth over ``clone``'s in the same job at the same size (a plain copy of the same
+  bytes: a yardstick, not a limit);
 - ``peak_bytes``: the most memory the call's own tensors held at once. CPU: from PyTorch's
   profiler (``profile_memory=True``), the running sum of every allocation and free the call
   made, its maximum; CUDA: ``torch.cuda.max_memory_allocated`` over the call, less what was
   allocated before it.
 
 The results record the machine, the PyTorch release, the thread count, the date, the git commit
-(and ``code_changed``: whether the measured files differed from it) and a hash of the files
-whose code is measured (``CODE_FILES``), so a test can tell when they are stale.
+(and ``code_changed``: whether the measured files differed from it) and a hash of the
+benchmark's and the measured helpers' source files, so a test can tell when they are stale.
 
->>> [job.name for job in JOBS]
+>>> results = load_results()
+>>> list(results["jobs"])
 ['select', 'argmax', 'expand', 'broadcast_index', 'broadcast_input_backward', 'grad_mode']
->>> fmt_ratio(1.4449), fmt_ratio(74.83), fmt_percent(0.6251)
-('1.4×', '75×', '63 %')
 """
 
 from __future__ import annotations
@@ -630,7 +630,11 @@ def checked_overhead(results: dict[str, Any]) -> dict[int, dict[str, float]]:
 
 
 def fmt_ratio(x: float) -> str:
-    """A ratio of times or bytes: one decimal below 10, none above."""
+    """A ratio of times or bytes: one decimal below 10, none above.
+
+    >>> fmt_ratio(1.4449), fmt_ratio(74.83), fmt_percent(0.6251)
+    ('1.4×', '75×', '63 %')
+    """
     return f"{x:.1f}×" if x < 10 else f"{x:.0f}×"
 
 
