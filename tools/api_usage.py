@@ -38,6 +38,10 @@ class ChapterUsage:
     imported: dict[str, str] = field(default_factory=dict)  # name in the chapter -> full name
     modules: dict[str, str] = field(default_factory=dict)  # alias -> module ("draw" -> ...)
     used: set[str] = field(default_factory=set)  # full names: "snippets.draw.gather"
+    # Of ``used``: the names the chapter's code imports or reads from a module, and the
+    # references its exercises are checked against (``check(f, "name")``), which it never calls.
+    called: set[str] = field(default_factory=set)
+    exercises: set[str] = field(default_factory=set)
 
 
 def code_cells(notebook: Path) -> Iterator[str]:
@@ -60,6 +64,8 @@ def scan_source(source: str, usage: ChapterUsage) -> None:
     ['snippets.draw.gather', 'snippets.exercises.check', 'snippets.indexing.checked_gather', 'snippets.reference.pick_per_column']
     >>> u.imported["cg"], u.modules
     ('snippets.indexing.checked_gather', {'draw': 'snippets.draw'})
+    >>> sorted(u.exercises), sorted(u.used - u.called)
+    (['snippets.reference.pick_per_column'], ['snippets.reference.pick_per_column'])
     """
     try:
         tree = ast.parse(source)
@@ -76,6 +82,7 @@ def scan_source(source: str, usage: ChapterUsage) -> None:
                 else:
                     usage.imported[alias.asname or alias.name] = full
                     usage.used.add(full)
+                    usage.called.add(full)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
@@ -85,6 +92,7 @@ def scan_source(source: str, usage: ChapterUsage) -> None:
             base = _dotted(node.value)
             if base in usage.modules:
                 usage.used.add(f"{usage.modules[base]}.{node.attr}")
+                usage.called.add(f"{usage.modules[base]}.{node.attr}")
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
@@ -94,6 +102,7 @@ def scan_source(source: str, usage: ChapterUsage) -> None:
             and isinstance(node.args[1].value, str)
         ):
             usage.used.add(f"{REFERENCE}.{node.args[1].value}")
+            usage.exercises.add(f"{REFERENCE}.{node.args[1].value}")
 
 
 def _dotted(node: ast.expr) -> str | None:

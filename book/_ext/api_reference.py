@@ -7,13 +7,18 @@
 - Under each entry, "Used in:" links to the chapters that use it, found in the notebooks' code
   cells by ``tools/api_usage.py`` (imports, ``draw.gather(...)``, and ``check(f, "name")`` for
   ``snippets.reference.name``); a name public without a chapter says why
-  (``snippets.ALSO_PUBLIC``).
+  (``snippets.ALSO_PUBLIC``). There and in the table, a chapter reads as the site numbers it,
+  "6. no_grad, inference_mode and eval()" (its number and its title up to the first colon or
+  question mark; the whole title is the link's tooltip); a name that more than
+  ``MANY_CHAPTERS`` chapters use lists their numbers: "chapters 1, 2, ..., 10".
 - In a chapter, an inline literal that names a helper the chapter imports (```checked_gather```,
   ```checked_gather()```, ```draw.gather```, ```snippets.indexing.checked_gather```) becomes a
   link to its entry; literals in headings, links and code cells are left alone. On the API
   page, a docstring's ```check_gather_args``` links to that entry of the same module.
 - After a chapter's import cell, a box "Helpers used in this chapter" links to the entry of
-  every helper the chapter uses, grouped by module.
+  every helper the chapter uses, grouped by module; the references of ``snippets.reference``
+  that its exercises are checked against (and that the chapter never calls) come last, labelled
+  "exercise references".
 
 Registered in ``_config.yml`` under ``sphinx: local_extensions``.
 """
@@ -31,11 +36,15 @@ from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import nested_parse_with_titles
+from sphinx.util.nodes import make_refnode, nested_parse_with_titles
 from tool_import import load_tool
 
 API_DOC = "book/api"
+# A name used by more chapters than this lists their numbers only ("chapters 1, 2, ..., 10").
+MANY_CHAPTERS = 3
+CHAPTERS_CLASS = "api-chapters"  # a paragraph whose chapter links ChapterLabels rewrites
 _LITERAL = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)(?:\(\))?$")
 
 
@@ -71,9 +80,13 @@ class ApiIndex:
             return None
         return full if self.is_public(full) else None
 
-    def used_by(self, docname: str) -> dict[str, list[str]]:
-        """The public names chapter ``docname`` uses: module -> names, in ``__all__`` order."""
-        used = self.chapters[docname].used
+    def used_by(self, docname: str, *, exercises: bool = False) -> dict[str, list[str]]:
+        """The public names chapter ``docname`` uses: module -> names, in ``__all__`` order.
+        With ``exercises``, only the references its exercises are checked against and that it
+        never calls; without, every other name it uses."""
+        chapter = self.chapters[docname]
+        only_checked = chapter.used - chapter.called
+        used = only_checked if exercises else chapter.used - only_checked
         return {
             module: [n for n in names if f"{module}.{n}" in used]
             for module, names in self.api.items()
@@ -154,18 +167,18 @@ def overview_table(index: ApiIndex) -> nodes.table:
         for name in names:
             full = f"{module}.{name}"
             chapters = index.users.get(full, [])
-            used = nodes.paragraph()
+            used = nodes.paragraph(classes=[CHAPTERS_CLASS])
             for i, doc in enumerate(chapters):
                 if i:
                     used += nodes.Text(", ")
                 link = addnodes.pending_xref(
-                    "", refdomain="std", reftype="doc", reftarget=f"/{doc}", refexplicit=True
+                    "", refdomain="std", reftype="doc", reftarget=f"/{doc}", refexplicit=False
                 )
-                link += nodes.inline("", _label(doc))
+                link += nodes.inline("", doc)  # ChapterLabels writes the label
                 used += link
             if not chapters:
                 reason = index.also.get(full)
-                used += nodes.Text(f"public without a chapter: {reason}" if reason else "none")
+                used += _breakable(f"public without a chapter: {reason}" if reason else "none")
             body += nodes.row(
                 "",
                 nodes.entry("", nodes.paragraph("", "", _xref(full, name))),
@@ -174,9 +187,84 @@ def overview_table(index: ApiIndex) -> nodes.table:
     return table
 
 
-def _label(docname: str) -> str:
-    """A chapter's short name: ``notebooks/03-argmax-coordinates`` -> ``argmax-coordinates``."""
-    return re.sub(r"^\d+-", "", Path(docname).name)
+def short_title(title: str) -> str:
+    """A chapter's title up to its first colon or question mark (which it keeps).
+
+    >>> short_title("no_grad, inference_mode and eval(): what each switch turns off")
+    'no_grad, inference_mode and eval()'
+    >>> short_title("Where is the maximum? argmax and full coordinates")
+    'Where is the maximum?'
+    >>> short_title("Hooks")
+    'Hooks'
+    """
+    match = re.search(r"([:?])\s", title)
+    if match is None:
+        return title
+    return title[: match.start()] + ("?" if match[1] == "?" else "")
+
+
+def chapter_label(env: Any, docname: str) -> tuple[str, str, str]:
+    """A chapter as the site numbers it: (number, "6. short title", "6. full title"); the
+    number is "" for a document outside the numbered part of ``_toc.yml``."""
+    numbers = env.toc_secnumbers.get(docname, {}).get("")
+    number = ".".join(map(str, numbers)) if numbers else ""
+    title = env.titles[docname].astext() if docname in env.titles else docname
+    prefix = f"{number}. " if number else ""
+    return number, prefix + short_title(title), prefix + title
+
+
+def _breakable(text: str) -> list[nodes.Node]:
+    """``text`` with a line-break opportunity (``<wbr>``, not copied with the text) after each
+    dot and underscore: "3. torch.take_along_dim" would otherwise widen a phone's table."""
+    out: list[nodes.Node] = []
+    for i, piece in enumerate(re.split(r"(?<=[._])(?=\w)", text)):
+        if i:
+            out.append(nodes.raw("", "<wbr>", format="html"))
+        out.append(nodes.Text(piece))
+    return out
+
+
+class ChapterLabels(SphinxPostTransform):
+    """On the API page, the chapter links of the table and of the "Used in:" lines read
+    "6. no_grad, inference_mode and eval()" (the full title as tooltip), separated by "; "; more
+    than ``MANY_CHAPTERS`` read "chapters 1, 2, ..., 10". Runs once every document is read
+    (the titles and the section numbers are known), before references are resolved."""
+
+    default_priority = 5  # sphinx.transforms.post_transforms.ReferencesResolver is 10
+
+    def run(self, **kwargs: Any) -> None:
+        if self.env.docname != API_DOC:
+            return
+        for para in list(self.document.findall(nodes.paragraph)):
+            if CHAPTERS_CLASS not in para.get("classes", []):
+                continue
+            links = [
+                ref
+                for ref in para.findall(addnodes.pending_xref)
+                if ref.get("reftype") == "doc" and ref.get("refdomain") == "std"
+            ]
+            if not links:
+                continue
+            first = para.index(links[0])
+            docs = [ref["reftarget"].lstrip("/") for ref in links]
+            del para.children[first:]
+            para += self.render(docs)
+
+    def render(self, docs: list[str]) -> list[nodes.Node]:
+        out: list[nodes.Node] = []
+        many = len(docs) > MANY_CHAPTERS
+        if many:
+            out.append(nodes.Text("chapters "))
+        for i, doc in enumerate(docs):
+            if i:
+                out.append(nodes.Text(", " if many else "; "))
+            number, label, full = chapter_label(self.env, doc)
+            text = number if many and number else label
+            inner = nodes.inline("", "", *_breakable(text), classes=["doc", "api-chapter"])
+            out.append(
+                make_refnode(self.app.builder, self.env.docname, doc, None, inner, title=full)
+            )
+        return out
 
 
 def _entry(full: str, value: Any) -> list[str]:
@@ -207,7 +295,7 @@ def add_used_in(
         text = f"**Public without a chapter:** {index.also[name]}"
     else:
         return
-    lines += ["", ".. rst-class:: api-used-in", "", text, ""]
+    lines += ["", f".. rst-class:: api-used-in {CHAPTERS_CLASS}", "", text, ""]
 
 
 # --- The chapters ---------------------------------------------------------------------------
@@ -250,15 +338,21 @@ def helpers_box(index: ApiIndex, docname: str) -> nodes.container:
     title += nodes.Text("):")
     box += title
     items = nodes.bullet_list()
-    for module, names in index.used_by(docname).items():
-        item = nodes.paragraph()
-        item += nodes.literal(module, module, classes=["api-module"])
-        item += nodes.Text(": ")
-        for i, name in enumerate(names):
-            if i:
-                item += nodes.Text(", ")
-            item += _xref(f"{module}.{name}", name)
-        items += nodes.list_item("", item)
+    groups = [(False, index.used_by(docname)), (True, index.used_by(docname, exercises=True))]
+    for exercises, modules in groups:
+        for module, names in modules.items():
+            item = nodes.paragraph()
+            item += nodes.literal(module, module, classes=["api-module"])
+            if exercises:
+                # The chapter never calls these: check(f, "name") compares f with them.
+                item += nodes.Text(" ")
+                item += nodes.emphasis("", "(exercise references)", classes=["api-exercises"])
+            item += nodes.Text(": ")
+            for i, name in enumerate(names):
+                if i:
+                    item += nodes.Text(", ")
+                item += _xref(f"{module}.{name}", name)
+            items += nodes.list_item("", item, classes=["api-exercises"] if exercises else [])
     box += items
     return box
 
@@ -304,7 +398,7 @@ class LinkHelpers(SphinxTransform):
             full = index.resolve(docname, literal.astext())
             if full is not None and not _skip(literal):
                 _link(literal, full)
-        if not index.used_by(docname):
+        if not index.chapters[docname].used:
             return
         box = helpers_box(index, docname)
         cell = _import_cell(self.document)
@@ -332,4 +426,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("api-reference", ApiReference)
     app.connect("autodoc-process-docstring", add_used_in)
     app.add_transform(LinkHelpers)
+    app.add_post_transform(ChapterLabels)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

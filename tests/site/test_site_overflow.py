@@ -65,15 +65,40 @@ def test_nothing_is_cut_off(toc_page: TocPage, screen: str, visit) -> None:
 
 
 def test_tables_of_short_code_fit_a_phone(visit) -> None:
-    """Chapter 6's "what a hook returns" and hook-rules tables (code with spaces in it, no long
-    name) fit a 390 px screen instead of scrolling (they were 395 and 379 px in 358 px)."""
+    """Chapter 7's "what a hook returns" and hook-rules tables (code with spaces in it, no long
+    name) fit a 390 px screen instead of scrolling (they were 395 and 379 px in 358 px); so does
+    its table of hooks on parameter gradients, which names the hooks in words (it was 596 px:
+    p.register_post_accumulate_grad_hook(h) does not break), the calls being in the text."""
     page = visit("notebooks/06-hooks.html", viewport=PHONE)
     widths = page.evaluate(
         """(ids) => ids.map(id => {
             const t = document.getElementById(id).querySelector('table');
             return [id, Math.round(t.getBoundingClientRect().width), t.parentElement.clientWidth];
         })""",
-        ["keyword-arguments-with-kwargs-true", "hook-rules"],
+        ["keyword-arguments-with-kwargs-true", "hook-rules", "hooks-on-parameter-gradients"],
     )
     too_wide = [w for w in widths if w[1] > w[2] + 1]
     assert not too_wide, f"(section, table width, box width) that scroll on a phone: {too_wide}"
+    text = page.evaluate(
+        "document.getElementById('hooks-on-parameter-gradients').innerText.replace(/\\s+/g, ' ')"
+    )
+    for call in (
+        "p.register_hook(h)",
+        "p.register_post_accumulate_grad_hook(h)",
+        "m.register_full_backward_hook(h)",
+    ):
+        assert call in text, f"the section no longer names {call}"
+
+
+def test_table_of_public_names_fits_a_phone(visit) -> None:
+    """The API page's table of public names fits a 390 px screen: a chapter's label
+    ("3. torch.take_along_dim") and a reason naming a helper may break after a dot or an
+    underscore (<wbr>), so neither widens the "used in" column."""
+    page = visit("book/api.html", viewport=PHONE)
+    width, box = page.evaluate(
+        """() => {
+            const t = document.querySelector('table.api-overview');
+            return [Math.round(t.getBoundingClientRect().width), t.parentElement.clientWidth];
+        }"""
+    )
+    assert width <= box + 1, f"the table of public names is {width} px wide in {box} px"
