@@ -110,3 +110,35 @@ def test_versions_bad_input() -> None:
     # A chapter newer than the matrix is told, not an error: the reader's notebook runs on.
     line = versions._about_pytorch("99-x", version="2.9.1", matrix=versions._SAMPLE)
     assert "this chapter was not part of its last run" in line
+
+
+def test_the_matrix_installs_every_package_a_chapter_imports():
+    """Each release's environment gets torch and NEEDED only: a chapter that imports another
+    package fails every cell there (the performance chapter's matplotlib did, before it was
+    added). IPython comes with ipykernel."""
+    import ast
+    import sys
+
+    provided = {"torch", "snippets", "IPython", *matrix.NEEDED}
+    missing = {}
+    for path in sorted(Path(matrix.ROOT, "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] != "code":
+                continue
+            code = "\n".join(
+                line for line in "".join(cell["source"]).splitlines() if not line.startswith("%")
+            )
+            for node in ast.walk(ast.parse(code)):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom) and not node.level
+                    else []
+                )
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in provided and top not in sys.stdlib_module_names:
+                        missing.setdefault(top, set()).add(path.stem)
+    assert not missing, f"imported by chapters but not installed by make matrix: {missing}"

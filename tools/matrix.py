@@ -52,8 +52,18 @@ SCHEMA = 1
 # 2.14.1 is the newest release this build machine's pip allows (a constraint caps torch);
 # 2.10.0 dates the start of take_along_dim's wrapping (2.9.1 raises, 2.10.0 wraps).
 OTHER_RELEASES = ("2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.14.1")
-# What nbval and the pin tests need besides torch, at the versions requirements.txt pins.
-NEEDED = ("numpy", "ipykernel", "nbclient", "nbformat", "nbval", "pytest", "hypothesis")
+# What nbval, the pin tests and the chapters need besides torch (matplotlib: the performance
+# chapter's plots), at the versions requirements.txt pins.
+NEEDED = (
+    "numpy",
+    "ipykernel",
+    "nbclient",
+    "nbformat",
+    "nbval",
+    "pytest",
+    "hypothesis",
+    "matplotlib",
+)
 
 
 def pinned() -> dict[str, str]:
