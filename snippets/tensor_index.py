@@ -131,12 +131,7 @@ def _normalize_indices(
                 out.append(("slice", d, slice(None)))
                 d += 1
         elif isinstance(item, int):
-            if not -shape[d] <= item < shape[d]:
-                raise IndexError(
-                    f"{name} is {item}, but x.shape[{d}] is {shape[d]} (x shape "
-                    f"{shape_str(shape)}): valid values are {_valid(shape[d])}"
-                )
-            out.append(("int", d, item % shape[d]))
+            out.append(("int", d, _int_position(f"{name} is {item}", item, d, shape)))
             d += 1
         elif isinstance(item, slice):
             if item.step is not None and item.step <= 0:
@@ -155,12 +150,8 @@ def _normalize_indices(
             d += item.dim()
         elif item.dim() == 0:  # a 0-d integer tensor acts as an int
             value = int(item)
-            if not -shape[d] <= value < shape[d]:
-                raise IndexError(
-                    f"{name} is a 0-d tensor holding {value}, but x.shape[{d}] is {shape[d]} "
-                    f"(x shape {shape_str(shape)}): valid values are {_valid(shape[d])}"
-                )
-            out.append(("int", d, value % shape[d]))
+            what = f"{name} is a 0-d tensor holding {value}"
+            out.append(("int", d, _int_position(what, value, d, shape)))
             d += 1
         else:
             out.append(("tensor", d, item))
@@ -169,6 +160,17 @@ def _normalize_indices(
         out.append(("slice", d, slice(None)))
         d += 1
     return out
+
+
+def _int_position(what: str, value: int, d: int, shape: tuple[int, ...]) -> int:
+    """``value`` (an int index into dim ``d``) as ``0..size-1``, or an IndexError that starts
+    with ``what`` (how the caller gave it) and gives the valid range."""
+    if not -shape[d] <= value < shape[d]:
+        raise IndexError(
+            f"{what}, but x.shape[{d}] is {shape[d]} (x shape {shape_str(shape)}): "
+            f"valid values are {_valid(shape[d])}"
+        )
+    return value % shape[d]
 
 
 def _valid(size: int) -> str:

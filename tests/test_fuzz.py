@@ -202,21 +202,18 @@ def judge(spec: Spec, name: str, args: list[Any], kwargs: dict[str, Any], slots:
 
 
 def slot_values(spec: Spec, args: list[Any], kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
-    named = [
-        (spec.argnames[i] if i < len(spec.argnames) else f"args[{i}]", v)
-        for i, v in enumerate(args)
-    ]
+    named = [(_slot(spec, i), v) for i, v in enumerate(args)]
     return [(n, v) for n, v in named + list(kwargs.items()) if n not in spec.labels]
+
+
+def _slot(spec: Spec, i: int) -> str:
+    """The name of positional argument ``i``: its parameter name, or ``args[i]``."""
+    return spec.argnames[i] if i < len(spec.argnames) else f"args[{i}]"
 
 
 def mutated(spec: Spec, slot: str, value: Any) -> tuple[list[Any], dict[str, Any]]:
     args, kwargs = spec.make()
-    for i in range(len(args)):
-        if (spec.argnames[i] if i < len(spec.argnames) else f"args[{i}]") == slot:
-            args[i] = value
-            return args, kwargs
-    kwargs[slot] = value
-    return args, kwargs
+    return _put(spec, args, kwargs, slot, value)
 
 
 def exhaustive() -> tuple[Counter, list[str]]:
@@ -277,8 +274,9 @@ def test_two_wrong_arguments_at_once(name, data):
 
 
 def _put(spec, args, kwargs, slot, value):
+    """``args, kwargs`` with the argument named ``slot`` (positional or keyword) set to ``value``."""
     for i in range(len(args)):
-        if (spec.argnames[i] if i < len(spec.argnames) else f"args[{i}]") == slot:
+        if _slot(spec, i) == slot:
             args[i] = value
             return args, kwargs
     kwargs[slot] = value
